@@ -1,0 +1,204 @@
+//! The one error type of the crate.
+
+use std::time::Duration;
+
+/// Everything that can go wrong when taking, checking or releasing a lock.
+///
+/// The enum is `#[non_exhaustive]`: match the variants you handle and keep a
+/// catch-all arm. Every message says what happened, what was expected and
+/// what to do; none ever contains a password.
+///
+/// ```
+/// use mysql_lock::{Error, Lock};
+/// use std::time::Duration;
+///
+/// fn describe(result: Result<(), Error>) -> &'static str {
+///     match result {
+///         Ok(()) => "done",
+///         Err(Error::Timeout { .. }) => "somebody else is running the job",
+///         Err(Error::Deadlock { .. }) => "lock-order inversion between workers",
+///         Err(_) => "infrastructure problem",
+///     }
+/// }
+/// assert_eq!(describe(Ok(())), "done");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// `GET_LOCK` returned 0: another session held the lock for the whole
+    /// timeout. Returned by [`Lock::acquire`](crate::Lock::acquire); never
+    /// returned for a NULL result or a server error.
+    #[error(
+        "timed out after {timeout:?} waiting for lock `{name}`: another session held it \
+         the whole time; retry later, raise the timeout, or use try_acquire to skip"
+    )]
+    Timeout {
+        /// The name as sent to the server.
+        name: String,
+        /// The timeout that ran out.
+        timeout: Duration,
+    },
+
+    /// The current thread already holds this lock, so taking it again would
+    /// only nest (user locks are recursive on the server). Returned at once by
+    /// [`Lock::acquire`](crate::Lock::acquire) and
+    /// [`Lock::try_acquire`](crate::Lock::try_acquire), without a query.
+    #[error(
+        "lock `{name}` is already held by this thread: re-entrant locking is refused; \
+         call the inner code without taking the lock again, or use a different name"
+    )]
+    Reentrant {
+        /// The name as sent to the server.
+        name: String,
+    },
+
+    /// The server found that waiting would deadlock: this session holds a lock
+    /// that the holder of `name` is waiting for (MariaDB error 1213, MySQL
+    /// 3058). Returned by [`Lock::acquire`](crate::Lock::acquire).
+    #[error(
+        "waiting for lock `{name}` would deadlock: this thread holds a lock that the \
+         holder of `{name}` is waiting for; take locks in one global order"
+    )]
+    Deadlock {
+        /// The name as sent to the server.
+        name: String,
+    },
+
+    /// The lock was no longer held by this guard's connection when it was
+    /// released or checked: the connection died, was killed, or was closed
+    /// after an earlier failure. Work done under the lock may have overlapped
+    /// with another holder. Returned by [`LockGuard::release`](crate::LockGuard::release).
+    #[error(
+        "lock `{name}` was lost while held: its server connection ended or no longer \
+         owns it, so another worker may have run at the same time; check the server \
+         and make the protected work idempotent"
+    )]
+    LockLost {
+        /// The name as sent to the server.
+        name: String,
+    },
+
+    /// `GET_LOCK` returned NULL: the wait was interrupted (`KILL QUERY`) or the
+    /// server refused the request. Returned by
+    /// [`Lock::acquire`](crate::Lock::acquire); never reported as a timeout.
+    #[error(
+        "the server answered NULL to GET_LOCK for `{name}`: the wait was killed or the \
+         request refused; see the server's error log and retry"
+    )]
+    Interrupted {
+        /// The name as sent to the server.
+        name: String,
+    },
+
+    /// No connection is registered under this alias. Returned by every
+    /// operation of a [`Lock`](crate::Lock) whose alias is unknown.
+    #[error(
+        "no database is registered under alias `{alias}` (registered: {registered:?}); \
+         call mysql_lock::register(\"{alias}\", url) at startup{hint}"
+    )]
+    UnknownAlias {
+        /// The alias that was asked for.
+        alias: String,
+        /// The aliases that are registered, sorted.
+        registered: Vec<String>,
+        /// Extra advice (for the default alias: the `DATABASE_URL` variable).
+        #[doc(hidden)]
+        hint: &'static str,
+    },
+
+    /// The lock name can't be used: it is empty, contains a NUL byte, or is
+    /// longer than [`MAX_NAME_BYTES`](crate::MAX_NAME_BYTES). Returned by every
+    /// operation of a [`Lock`](crate::Lock) with such a name.
+    #[error("invalid lock name {name:?}: {reason}")]
+    InvalidName {
+        /// The name as given (shortened when very long).
+        name: String,
+        /// What is wrong with it and what is expected.
+        reason: &'static str,
+    },
+
+    /// The URL or options given to [`register`](crate::register) can't be
+    /// used. The message never contains the password.
+    #[error("cannot register alias `{alias}`: {reason}")]
+    InvalidConfig {
+        /// The alias being registered.
+        alias: String,
+        /// What is wrong and what is expected.
+        reason: String,
+    },
+
+    /// The alias is already registered with different options. Returned by
+    /// [`register`](crate::register) and [`register_opts`](crate::register_opts).
+    #[error(
+        "alias `{alias}` is already registered with different settings; aliases are \
+         set once at startup: pick another alias name or register it only once"
+    )]
+    AliasConflict {
+        /// The alias.
+        alias: String,
+    },
+
+    /// Every connection of the alias's pool was busy for the whole timeout.
+    /// Returned by [`Lock::acquire`](crate::Lock::acquire) and the checking
+    /// methods.
+    #[error(
+        "no connection of alias `{alias}` became free within {waited:?} (pool of \
+         {max_size}, all holding locks); raise `pool_max` in the URL or hold fewer \
+         locks at once"
+    )]
+    PoolExhausted {
+        /// The alias.
+        alias: String,
+        /// How long it waited.
+        waited: Duration,
+        /// The pool's size.
+        max_size: usize,
+    },
+
+    /// A new connection could not be opened in time. Returned by every
+    /// operation that needs a connection.
+    #[error(
+        "could not connect to {target} (alias `{alias}`) within {waited:?}: {reason}; \
+         check that the server is running and the URL is right"
+    )]
+    Connect {
+        /// The alias.
+        alias: String,
+        /// `user@host:port/db`, never the password.
+        target: String,
+        /// How long it tried.
+        waited: Duration,
+        /// What failed.
+        reason: String,
+        /// The driver's error, when there is one.
+        #[source]
+        source: Option<mysql::Error>,
+    },
+
+    /// The driver or the server reported an error. Returned by every operation
+    /// that talks to the server.
+    #[error("MySQL error during {during}: {source}")]
+    Mysql {
+        /// What the library was doing.
+        during: &'static str,
+        /// The driver's error.
+        #[source]
+        source: mysql::Error,
+    },
+}
+
+impl Error {
+    /// Shortens a name for messages: a 10 MB name must not become a 10 MB
+    /// error message.
+    pub(crate) fn display_name(name: &str) -> String {
+        const MAX: usize = 80;
+        if name.len() <= MAX {
+            return name.to_owned();
+        }
+        let mut end = MAX;
+        while !name.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}… ({} bytes)", &name[..end], name.len())
+    }
+}

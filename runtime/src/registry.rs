@@ -1,0 +1,154 @@
+//! The global registry of connection aliases, like Django's `DATABASES`.
+
+use crate::pool::Pool;
+use crate::Error;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+
+/// The alias used when a lock names none: `"default"`. When it was never
+/// registered, it is registered on first use from the `DATABASE_URL`
+/// environment variable.
+///
+/// ```
+/// assert_eq!(mysql_lock::DEFAULT_ALIAS, "default");
+/// ```
+pub const DEFAULT_ALIAS: &str = "default";
+
+/// The environment variable the default alias falls back to.
+const DEFAULT_URL_VAR: &str = "DATABASE_URL";
+
+static REGISTRY: LazyLock<RwLock<HashMap<String, Arc<Pool>>>> =
+    LazyLock::new(|| RwLock::new(HashMap::new()));
+
+/// Registers a database under `alias`, from a URL such as
+/// `mysql://user:password@host:3306/database`.
+///
+/// The URL is checked now (a malformed URL fails here, not at first use);
+/// no connection is opened until a lock needs one. The URL's query string
+/// takes the `mysql` crate's options, for example `pool_max=20` (the most
+/// connections, that is threads holding locks at once; default 100),
+/// `tcp_connect_timeout_ms=2000` (default 10 s), `prefer_socket=false`, or
+/// TLS settings (`require_ssl=true`, with the crate's TLS feature).
+///
+/// Aliases are set once. Registering an alias again with the same settings
+/// does nothing and returns `Ok`, so every test or worker may call this at
+/// startup; registering it with different settings is
+/// [`Error::AliasConflict`], because locks already taken through the old
+/// settings would silently stop excluding new ones.
+///
+/// # Errors
+///
+/// [`Error::InvalidConfig`] for a malformed URL, [`Error::AliasConflict`] as
+/// above.
+///
+/// # Example
+///
+/// ```
+/// mysql_lock::register("reports", "mysql://app:secret@127.0.0.1:3306/reports")?;
+/// let err = mysql_lock::register("bad", "mysql://app@127.0.0.1:notaport/x").unwrap_err();
+/// assert!(matches!(err, mysql_lock::Error::InvalidConfig { .. }));
+/// # Ok::<(), mysql_lock::Error>(())
+/// ```
+pub fn register(alias: &str, url: &str) -> Result<(), Error> {
+    let opts = mysql::Opts::from_url(url).map_err(|err| Error::InvalidConfig {
+        alias: alias.to_owned(),
+        reason: format!(
+            "the URL is not a valid MySQL URL ({err}); expected \
+             mysql://user:password@host:port/database"
+        ),
+    })?;
+    register_opts(alias, opts)
+}
+
+/// Registers a database under `alias` from ready-made driver options, for
+/// settings a URL can't express (a TLS client identity, say). Same rules as
+/// [`register`].
+///
+/// # Errors
+///
+/// [`Error::InvalidConfig`] for an empty alias, [`Error::AliasConflict`]
+/// when the alias is registered with other options.
+///
+/// # Example
+///
+/// ```
+/// let opts = mysql::OptsBuilder::new()
+///     .ip_or_hostname(Some("127.0.0.1"))
+///     .user(Some("root"))
+///     .db_name(Some("test"));
+/// mysql_lock::register_opts("from-opts", opts.into())?;
+/// # Ok::<(), mysql_lock::Error>(())
+/// ```
+pub fn register_opts(alias: &str, opts: mysql::Opts) -> Result<(), Error> {
+    if alias.is_empty() {
+        return Err(Error::InvalidConfig {
+            alias: String::new(),
+            reason: "the alias must not be empty; use DEFAULT_ALIAS (\"default\") or a name".into(),
+        });
+    }
+    let opts = Pool::normalize(opts);
+    let mut registry = REGISTRY.write().unwrap_or_else(PoisonError::into_inner);
+    if let Some(existing) = registry.get(alias) {
+        return if *existing.opts() == opts {
+            Ok(())
+        } else {
+            Err(Error::AliasConflict {
+                alias: alias.to_owned(),
+            })
+        };
+    }
+    registry.insert(alias.to_owned(), Arc::new(Pool::new(alias, opts)));
+    Ok(())
+}
+
+/// The pool of an alias, registering the default one from `DATABASE_URL`
+/// on first use.
+pub(crate) fn pool(alias: &str) -> Result<Arc<Pool>, Error> {
+    if let Some(pool) = REGISTRY
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(alias)
+    {
+        return Ok(Arc::clone(pool));
+    }
+    if alias == DEFAULT_ALIAS {
+        if let Ok(url) = std::env::var(DEFAULT_URL_VAR) {
+            register(alias, &url).map_err(|err| match err {
+                Error::InvalidConfig { alias, reason } => Error::InvalidConfig {
+                    alias,
+                    reason: format!("{reason} (read from {DEFAULT_URL_VAR})"),
+                },
+                other => other,
+            })?;
+            return pool(alias);
+        }
+    }
+    let mut registered: Vec<String> = REGISTRY
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .keys()
+        .cloned()
+        .collect();
+    registered.sort();
+    Err(Error::UnknownAlias {
+        alias: alias.to_owned(),
+        registered,
+        hint: if alias == DEFAULT_ALIAS {
+            " or set the DATABASE_URL environment variable"
+        } else {
+            ""
+        },
+    })
+}
+
+/// `user@host:port/db` (or `user@socket/db`): what a message may say about
+/// a connection. Never the password.
+pub(crate) fn describe(opts: &mysql::Opts) -> String {
+    let user = opts.get_user().unwrap_or("");
+    let place = match opts.get_socket() {
+        Some(socket) => socket.to_owned(),
+        None => format!("{}:{}", opts.get_ip_or_hostname(), opts.get_tcp_port()),
+    };
+    let db = opts.get_db_name().unwrap_or("");
+    format!("mysql://{user}@{place}/{db}")
+}
