@@ -1,1 +1,168 @@
+//! Finds the MySQL/MariaDB server the tests and the demo run against.
+//!
+//! The URL is `MYSQL_URL`, else `DATABASE_URL`, else
+//! `mysql://root@127.0.0.1:3306/test`. When nothing answers there and
+//! `mariadbd` is installed, a private throwaway server is started in a
+//! temporary directory on a free port, and stopped when the process that
+//! started it exits. When neither works, [`url`] panics with a message that
+//! says how to install a server: a test about locking never skips silently.
 
+use mysql::prelude::Queryable;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The URL used when neither `MYSQL_URL` nor `DATABASE_URL` is set.
+pub const DEFAULT_URL: &str = "mysql://root@127.0.0.1:3306/test";
+
+/// The URL of a server that answers, found (or started) once per process.
+pub fn url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let configured = configured_url();
+        match probe(&configured) {
+            Ok(()) => configured,
+            Err(why) => match start_private_server() {
+                Ok(url) => url,
+                Err(start_error) => panic!(
+                    "no MySQL/MariaDB server answers at {} ({why}), and a private one could \
+                     not be started ({start_error}).\nInstall and start one, for example \
+                     `apt-get install mariadb-server && start-stop-daemon --start --oknodo \
+                     --background --exec /usr/sbin/mariadbd`, or point MYSQL_URL at a server.",
+                    redact(&configured)
+                ),
+            },
+        }
+    })
+}
+
+/// Registers [`url`] as the default alias and returns it.
+pub fn setup() -> &'static str {
+    let url = url();
+    mysql_lock::register(mysql_lock::DEFAULT_ALIAS, url).expect("register the test server");
+    url
+}
+
+/// A connection of its own, outside the library's pool: an observer.
+pub fn admin() -> mysql::Conn {
+    mysql::Conn::new(mysql::Opts::from_url(url()).expect("valid URL")).expect("admin connection")
+}
+
+/// `IS_USED_LOCK(name)` asked on a connection of its own.
+pub fn holder(name: &str) -> Option<u64> {
+    admin()
+        .exec_first::<Option<u64>, _, _>("SELECT IS_USED_LOCK(?)", (name,))
+        .expect("IS_USED_LOCK")
+        .flatten()
+}
+
+/// A lock name no other test (or concurrent test run) uses.
+pub fn unique(stem: &str) -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{stem}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn configured_url() -> String {
+    std::env::var("MYSQL_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .unwrap_or_else(|_| DEFAULT_URL.to_owned())
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{}@{}", &url[..scheme + 3], user, &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn probe(url: &str) -> Result<(), String> {
+    let opts = mysql::Opts::from_url(url).map_err(|e| e.to_string())?;
+    let opts = mysql::OptsBuilder::from_opts(opts).tcp_connect_timeout(Some(Duration::from_secs(3)));
+    mysql::Conn::new(opts).map(drop).map_err(|e| e.to_string())
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn find_program(name: &str) -> Option<PathBuf> {
+    ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"]
+        .iter()
+        .map(|dir| Path::new(dir).join(name))
+        .find(|path| path.exists())
+}
+
+/// Starts a throwaway MariaDB in a temporary directory; a watchdog shell
+/// stops it and removes the directory once this process has exited.
+fn start_private_server() -> Result<String, String> {
+    let server = find_program("mariadbd").ok_or("mariadbd is not installed")?;
+    let install = find_program("mariadb-install-db").ok_or("mariadb-install-db is not installed")?;
+    let dir = std::env::temp_dir().join(format!("mysql-lock-server-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let data = dir.join("data");
+    let as_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    let user_flag = if as_root { "--user=root" } else { "--no-defaults" };
+    let status = Command::new(&install)
+        .args(["--no-defaults", "--auth-root-authentication-method=normal", "--skip-test-db"])
+        .arg(format!("--datadir={}", data.display()))
+        .arg(user_flag)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|e| format!("mariadb-install-db: {e}"))?;
+    if !status.success() {
+        return Err(format!("mariadb-install-db failed: {status}"));
+    }
+    let port = free_port().map_err(|e| e.to_string())?;
+    let server_cmd = format!(
+        "'{}' --no-defaults {user_flag} --datadir='{}' --port={port} --bind-address=127.0.0.1 \
+         --socket='{}' --pid-file='{}' --log-error='{}' --skip-log-bin",
+        server.display(),
+        data.display(),
+        dir.join("mysqld.sock").display(),
+        dir.join("mysqld.pid").display(),
+        dir.join("error.log").display(),
+    );
+    let watchdog = format!(
+        "{server_cmd} & s=$!; while kill -0 {parent} 2>/dev/null && kill -0 $s 2>/dev/null; \
+         do sleep 0.5; done; kill $s 2>/dev/null; wait $s; rm -rf '{dir}'",
+        parent = std::process::id(),
+        dir = dir.display(),
+    );
+    Command::new("sh")
+        .args(["-c", &watchdog])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("starting mariadbd: {e}"))?;
+    let root_url = format!("mysql://root@127.0.0.1:{port}/");
+    let started = Instant::now();
+    loop {
+        match probe(&root_url) {
+            Ok(()) => break,
+            Err(_) if started.elapsed() < Duration::from_secs(60) => {
+                std::thread::sleep(Duration::from_millis(100))
+            }
+            Err(e) => return Err(format!("private mariadbd did not answer within 60 s: {e}")),
+        }
+    }
+    let mut conn = mysql::Conn::new(mysql::Opts::from_url(&root_url).map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    conn.query_drop("CREATE DATABASE IF NOT EXISTS test").map_err(|e| e.to_string())?;
+    eprintln!("testkit: started a private MariaDB on 127.0.0.1:{port} (data in {})", dir.display());
+    Ok(format!("mysql://root@127.0.0.1:{port}/test"))
+}

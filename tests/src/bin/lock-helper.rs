@@ -1,0 +1,50 @@
+//! The competing process of the cross-process tests.
+//!
+//! `lock-helper exclusive URL NAME ITERATIONS MARKER`: takes the lock
+//! ITERATIONS times; while holding, creates MARKER with `create_new` (which
+//! fails if another holder's marker exists), sleeps briefly, removes it.
+//! Prints `overlaps=N acquired=N` and exits 0.
+//!
+//! `lock-helper hold URL NAME SECONDS`: takes the lock, prints `held ID`,
+//! holds it SECONDS, releases, prints `released`.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::time::Duration;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |i: usize| args.get(i).unwrap_or_else(|| panic!("missing argument {i}: see the source"));
+    mysql_lock::register("default", arg(2)).expect("register");
+    let lock = mysql_lock::Lock::new(arg(3).as_str()).timeout(Duration::from_secs(60));
+    match arg(1).as_str() {
+        "exclusive" => {
+            let iterations: u32 = arg(4).parse().expect("iterations");
+            let marker = arg(5);
+            let (mut overlaps, mut acquired) = (0, 0);
+            for _ in 0..iterations {
+                let guard = lock.acquire().expect("acquire");
+                acquired += 1;
+                match OpenOptions::new().write(true).create_new(true).open(marker) {
+                    Ok(_) => {
+                        std::thread::sleep(Duration::from_micros(200));
+                        std::fs::remove_file(marker).expect("remove marker");
+                    }
+                    Err(_) => overlaps += 1,
+                }
+                guard.release().expect("release");
+            }
+            println!("overlaps={overlaps} acquired={acquired}");
+        }
+        "hold" => {
+            let seconds: f64 = arg(4).parse().expect("seconds");
+            let guard = lock.acquire().expect("acquire");
+            println!("held {}", guard.connection_id());
+            std::io::stdout().flush().expect("flush");
+            std::thread::sleep(Duration::from_secs_f64(seconds));
+            guard.release().expect("release");
+            println!("released");
+        }
+        other => panic!("unknown mode {other:?}"),
+    }
+}

@@ -1,0 +1,89 @@
+//! Timeouts: `Timeout` after about the timeout, zero returns at once, a
+//! release lets a waiter in, "forever" waits until the release.
+
+use mysql_lock::{Error, Lock};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Holds `name` on another thread until told to stop; returns the stop
+/// sender and the holder's join handle.
+fn hold_elsewhere(name: &str) -> (mpsc::Sender<()>, thread::JoinHandle<()>) {
+    let (held_tx, held_rx) = mpsc::channel();
+    let (stop_tx, stop_rx) = mpsc::channel::<()>();
+    let lock = Lock::new(name);
+    let handle = thread::spawn(move || {
+        let guard = lock.acquire().expect("holder acquires");
+        held_tx.send(()).unwrap();
+        let _ = stop_rx.recv();
+        guard.release().expect("holder releases");
+    });
+    held_rx.recv().expect("holder started");
+    (stop_tx, handle)
+}
+
+#[test]
+fn times_out_after_about_the_timeout() {
+    testkit::setup();
+    let name = testkit::unique("timeout");
+    let (stop, holder) = hold_elsewhere(&name);
+    for millis in [0u64, 150, 400] {
+        let started = Instant::now();
+        let err = Lock::new(name.as_str())
+            .timeout(Duration::from_millis(millis))
+            .acquire()
+            .unwrap_err();
+        let waited = started.elapsed();
+        match err {
+            Error::Timeout { timeout, ref name } => {
+                assert_eq!(timeout, Duration::from_millis(millis));
+                assert!(name.ends_with(name.as_str()));
+            }
+            other => panic!("expected Timeout, got {other:?}"),
+        }
+        assert!(waited >= Duration::from_millis(millis), "{millis} ms: gave up early ({waited:?})");
+        assert!(waited < Duration::from_millis(millis + 400), "{millis} ms: waited {waited:?}");
+    }
+    stop.send(()).unwrap();
+    holder.join().unwrap();
+}
+
+#[test]
+fn try_acquire_is_one_attempt() {
+    testkit::setup();
+    let name = testkit::unique("try");
+    let (stop, holder) = hold_elsewhere(&name);
+    let started = Instant::now();
+    assert!(Lock::new(name.as_str()).try_acquire().unwrap().is_none());
+    assert!(started.elapsed() < Duration::from_millis(300));
+    stop.send(()).unwrap();
+    holder.join().unwrap();
+    let guard = Lock::new(name.as_str()).try_acquire().unwrap().expect("free now");
+    guard.release().unwrap();
+}
+
+#[test]
+fn release_lets_a_waiter_in() {
+    testkit::setup();
+    let name = testkit::unique("handoff");
+    for timeout in [Duration::from_secs(20), Lock::FOREVER] {
+        let (stop, holder) = hold_elsewhere(&name);
+        let waiter = {
+            let lock = Lock::new(name.as_str()).timeout(timeout);
+            thread::spawn(move || {
+                let started = Instant::now();
+                let guard = lock.acquire().expect("waiter acquires after the release");
+                let waited = started.elapsed();
+                guard.release().unwrap();
+                waited
+            })
+        };
+        thread::sleep(Duration::from_millis(300));
+        stop.send(()).unwrap();
+        holder.join().unwrap();
+        let waited = waiter.join().unwrap();
+        assert!(waited >= Duration::from_millis(250), "the waiter did not wait: {waited:?}");
+        assert!(waited < Duration::from_secs(5), "the release did not wake the waiter: {waited:?}");
+    }
+    assert_eq!(testkit::holder(Lock::new(name.as_str()).name().unwrap()), None);
+}
