@@ -172,7 +172,7 @@ pub enum Error {
         reason: String,
         /// The driver's error, when there is one.
         #[source]
-        source: Option<mysql::Error>,
+        source: Option<Box<mysql::Error>>,
     },
 
     /// The driver or the server reported an error. Returned by every operation
@@ -183,11 +183,20 @@ pub enum Error {
         during: &'static str,
         /// The driver's error.
         #[source]
-        source: mysql::Error,
+        source: Box<mysql::Error>,
     },
 }
 
 impl Error {
+    /// A driver error during `during` (boxed: `mysql::Error` is large, and
+    /// every `Result` of the crate carries an `Error`).
+    pub(crate) fn mysql(during: &'static str, source: mysql::Error) -> Self {
+        Error::Mysql {
+            during,
+            source: Box::new(source),
+        }
+    }
+
     /// Shortens a name for messages: a 10 MB name must not become a 10 MB
     /// error message.
     pub(crate) fn display_name(name: &str) -> String {

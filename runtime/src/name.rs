@@ -86,9 +86,7 @@ fn is_plain_char(c: u8) -> bool {
 }
 
 fn is_plain(full: &str) -> bool {
-    full.len() <= PORTABLE_MAX
-        && full.bytes().all(is_plain_char)
-        && !full.ends_with(' ')
+    full.len() <= PORTABLE_MAX && full.bytes().all(is_plain_char) && !full.ends_with(' ')
 }
 
 fn encode(full: &str) -> String {
@@ -123,7 +121,11 @@ mod tests {
             (Some("test"), "job", "test.job"),
             (None, "job", "job"),
             (Some(""), "job", "job"),
-            (Some("test"), "it's a 100% \"quoted\" \\ job_x", "test.it's a 100% \"quoted\" \\ job_x"),
+            (
+                Some("test"),
+                "it's a 100% \"quoted\" \\ job_x",
+                "test.it's a 100% \"quoted\" \\ job_x",
+            ),
             (Some("test"), "Job", "test.job#62a8020568ac428b"),
             (Some("test"), "JOB", "test.job#0e90b1dfbd7eeb94"),
             (None, "café", "caf_#850f7dc43910ff89"),
@@ -146,8 +148,14 @@ mod tests {
         assert_eq!(enc.as_bytes()[47], b'#');
         // Database prefix counts toward the 64.
         let n59 = "b".repeat(59);
-        assert_eq!(server_name(Some("test"), &n59).unwrap(), format!("test.{n59}"));
-        assert_ne!(server_name(Some("test"), &format!("{n59}b")).unwrap().len(), 65);
+        assert_eq!(
+            server_name(Some("test"), &n59).unwrap(),
+            format!("test.{n59}")
+        );
+        assert_ne!(
+            server_name(Some("test"), &format!("{n59}b")).unwrap().len(),
+            65
+        );
         for n in [192usize, 193, 4096] {
             let s = server_name(None, &"é".repeat(n / 2)).unwrap();
             assert_eq!(s.len(), 64);

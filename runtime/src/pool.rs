@@ -100,7 +100,10 @@ impl Pool {
 
     /// Takes an idle connection, or opens one while fewer than `max_size`
     /// exist, or waits for one until `deadline` (`None`: without limit).
-    pub(crate) fn checkout(self: &Arc<Self>, deadline: Option<Instant>) -> Result<PooledConn, Error> {
+    pub(crate) fn checkout(
+        self: &Arc<Self>,
+        deadline: Option<Instant>,
+    ) -> Result<PooledConn, Error> {
         let started = Instant::now();
         let mut state = self.state();
         loop {
@@ -119,7 +122,10 @@ impl Pool {
                 };
             }
             state = match deadline {
-                None => self.freed.wait(state).unwrap_or_else(PoisonError::into_inner),
+                None => self
+                    .freed
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner),
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
@@ -180,11 +186,14 @@ impl Pool {
             source,
         };
         if let Err(err) = spawned {
-            return Err(connect_error(format!("could not start a thread: {err}"), None));
+            return Err(connect_error(
+                format!("could not start a thread: {err}"),
+                None,
+            ));
         }
         match rx.recv_timeout(self.connect_timeout) {
             Ok(Ok(conn)) => Ok(conn),
-            Ok(Err(err)) => Err(connect_error(err.to_string(), Some(err))),
+            Ok(Err(err)) => Err(connect_error(err.to_string(), Some(Box::new(err)))),
             Err(_) => Err(connect_error(
                 format!(
                     "no complete handshake within the connect timeout ({:?}; set \
@@ -195,16 +204,13 @@ impl Pool {
             )),
         }
     }
-
-    #[cfg(test)]
-    pub(crate) fn idle_count(&self) -> usize {
-        self.state().idle.len()
-    }
 }
 
 impl PooledConn {
     pub(crate) fn conn(&mut self) -> &mut ServerConn {
-        self.conn.as_mut().expect("a PooledConn holds a connection until checkin")
+        self.conn
+            .as_mut()
+            .expect("a PooledConn holds a connection until checkin")
     }
 
     pub(crate) fn id(&self) -> u64 {

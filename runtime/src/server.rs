@@ -82,7 +82,11 @@ impl ServerConn {
             Flavor::MySql => {
                 // Whole seconds only: round up so we never give up early,
                 // and -1 (wait forever) for the unlimited timeout.
-                let secs = if secs >= FOREVER_SECS { -1 } else { secs.ceil() as i64 };
+                let secs = if secs >= FOREVER_SECS {
+                    -1
+                } else {
+                    secs.ceil() as i64
+                };
                 self.conn.exec_first(&self.get_lock, (name, secs))?
             }
         };

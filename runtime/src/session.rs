@@ -82,7 +82,8 @@ impl Session {
                 Some(conn) => conn,
                 empty => empty.insert(self.pool.checkout(deadline)?),
             };
-            let remaining = deadline.map_or(timeout, |d| d.saturating_duration_since(Instant::now()));
+            let remaining =
+                deadline.map_or(timeout, |d| d.saturating_duration_since(Instant::now()));
             let outcome = conn.conn().get_lock(name, remaining);
             let error = match outcome {
                 Ok(GetLock::Acquired) => {
@@ -110,15 +111,9 @@ impl Session {
                     if stale {
                         continue;
                     }
-                    return Err(Error::Mysql {
-                        during: "GET_LOCK",
-                        source: err,
-                    });
+                    return Err(Error::mysql("GET_LOCK", err));
                 }
-                Err(err) => Error::Mysql {
-                    during: "GET_LOCK",
-                    source: err,
-                },
+                Err(err) => Error::mysql("GET_LOCK", err),
             };
             self.give_back_if_unused(&mut state);
             return Err(error);
@@ -163,7 +158,7 @@ impl Session {
                 return conn
                     .conn()
                     .is_used_lock(name)
-                    .map_err(|source| Error::Mysql { during, source });
+                    .map_err(|source| Error::mysql(during, source));
             }
         }
         let deadline = deadline(timeout);
@@ -175,7 +170,7 @@ impl Session {
                     return Ok(holder);
                 }
                 Err(err) if conn.reused && server::is_connection_error(&err) => continue,
-                Err(source) => return Err(Error::Mysql { during, source }),
+                Err(source) => return Err(Error::mysql(during, source)),
             }
         }
     }

@@ -89,7 +89,8 @@ pub fn redact(url: &str) -> String {
 
 fn probe(url: &str) -> Result<(), String> {
     let opts = mysql::Opts::from_url(url).map_err(|e| e.to_string())?;
-    let opts = mysql::OptsBuilder::from_opts(opts).tcp_connect_timeout(Some(Duration::from_secs(3)));
+    let opts =
+        mysql::OptsBuilder::from_opts(opts).tcp_connect_timeout(Some(Duration::from_secs(3)));
     mysql::Conn::new(opts).map(drop).map_err(|e| e.to_string())
 }
 
@@ -108,15 +109,28 @@ fn find_program(name: &str) -> Option<PathBuf> {
 /// stops it and removes the directory once this process has exited.
 fn start_private_server() -> Result<String, String> {
     let server = find_program("mariadbd").ok_or("mariadbd is not installed")?;
-    let install = find_program("mariadb-install-db").ok_or("mariadb-install-db is not installed")?;
+    let install =
+        find_program("mariadb-install-db").ok_or("mariadb-install-db is not installed")?;
     let dir = std::env::temp_dir().join(format!("mysql-lock-server-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let data = dir.join("data");
-    let as_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
-    let user_flag = if as_root { "--user=root" } else { "--no-defaults" };
+    let as_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false);
+    let user_flag = if as_root {
+        "--user=root"
+    } else {
+        "--no-defaults"
+    };
     let status = Command::new(&install)
-        .args(["--no-defaults", "--auth-root-authentication-method=normal", "--skip-test-db"])
+        .args([
+            "--no-defaults",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+        ])
         .arg(format!("--datadir={}", data.display()))
         .arg(user_flag)
         .stdout(Stdio::null())
@@ -162,7 +176,11 @@ fn start_private_server() -> Result<String, String> {
     }
     let mut conn = mysql::Conn::new(mysql::Opts::from_url(&root_url).map_err(|e| e.to_string())?)
         .map_err(|e| e.to_string())?;
-    conn.query_drop("CREATE DATABASE IF NOT EXISTS test").map_err(|e| e.to_string())?;
-    eprintln!("testkit: started a private MariaDB on 127.0.0.1:{port} (data in {})", dir.display());
+    conn.query_drop("CREATE DATABASE IF NOT EXISTS test")
+        .map_err(|e| e.to_string())?;
+    eprintln!(
+        "testkit: started a private MariaDB on 127.0.0.1:{port} (data in {})",
+        dir.display()
+    );
     Ok(format!("mysql://root@127.0.0.1:{port}/test"))
 }

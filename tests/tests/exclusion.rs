@@ -36,8 +36,15 @@ fn threads_never_overlap() {
         t.join().expect("worker thread");
     }
     assert_eq!(acquired.load(Ordering::SeqCst), 400);
-    assert_eq!(overlaps.load(Ordering::SeqCst), 0, "two threads held the lock at once");
-    assert_eq!(testkit::holder(&Lock::new(name.as_str()).name().unwrap()), None);
+    assert_eq!(
+        overlaps.load(Ordering::SeqCst),
+        0,
+        "two threads held the lock at once"
+    );
+    assert_eq!(
+        testkit::holder(Lock::new(name.as_str()).name().unwrap()),
+        None
+    );
 }
 
 #[test]
@@ -61,7 +68,10 @@ fn processes_never_overlap() {
         let out = child.wait_with_output().expect("lock-helper output");
         assert!(out.status.success(), "lock-helper failed: {out:?}");
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(text.contains("overlaps=0 "), "a process saw an overlap: {text}");
+        assert!(
+            text.contains("overlaps=0 "),
+            "a process saw an overlap: {text}"
+        );
         total += text
             .trim()
             .rsplit('=')

@@ -41,8 +41,14 @@ fn times_out_after_about_the_timeout() {
             }
             other => panic!("expected Timeout, got {other:?}"),
         }
-        assert!(waited >= Duration::from_millis(millis), "{millis} ms: gave up early ({waited:?})");
-        assert!(waited < Duration::from_millis(millis + 400), "{millis} ms: waited {waited:?}");
+        assert!(
+            waited >= Duration::from_millis(millis),
+            "{millis} ms: gave up early ({waited:?})"
+        );
+        assert!(
+            waited < Duration::from_millis(millis + 400),
+            "{millis} ms: waited {waited:?}"
+        );
     }
     stop.send(()).unwrap();
     holder.join().unwrap();
@@ -58,7 +64,10 @@ fn try_acquire_is_one_attempt() {
     assert!(started.elapsed() < Duration::from_millis(300));
     stop.send(()).unwrap();
     holder.join().unwrap();
-    let guard = Lock::new(name.as_str()).try_acquire().unwrap().expect("free now");
+    let guard = Lock::new(name.as_str())
+        .try_acquire()
+        .unwrap()
+        .expect("free now");
     guard.release().unwrap();
 }
 
@@ -82,8 +91,17 @@ fn release_lets_a_waiter_in() {
         stop.send(()).unwrap();
         holder.join().unwrap();
         let waited = waiter.join().unwrap();
-        assert!(waited >= Duration::from_millis(250), "the waiter did not wait: {waited:?}");
-        assert!(waited < Duration::from_secs(5), "the release did not wake the waiter: {waited:?}");
+        assert!(
+            waited >= Duration::from_millis(250),
+            "the waiter did not wait: {waited:?}"
+        );
+        assert!(
+            waited < Duration::from_secs(5),
+            "the release did not wake the waiter: {waited:?}"
+        );
     }
-    assert_eq!(testkit::holder(Lock::new(name.as_str()).name().unwrap()), None);
+    assert_eq!(
+        testkit::holder(Lock::new(name.as_str()).name().unwrap()),
+        None
+    );
 }

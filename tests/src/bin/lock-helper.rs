@@ -6,7 +6,11 @@
 //! Prints `overlaps=N acquired=N` and exits 0.
 //!
 //! `lock-helper hold URL NAME SECONDS`: takes the lock, prints `held ID`,
-//! holds it SECONDS, releases, prints `released`.
+//! holds it SECONDS, releases, prints `released`; on failure prints
+//! `error: MESSAGE` and exits 1.
+//!
+//! A URL of `-` registers nothing: the default alias then comes from the
+//! `DATABASE_URL` environment variable.
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -14,8 +18,14 @@ use std::time::Duration;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let arg = |i: usize| args.get(i).unwrap_or_else(|| panic!("missing argument {i}: see the source"));
-    mysql_lock::register("default", arg(2)).expect("register");
+    let arg = |i: usize| {
+        args.get(i)
+            .unwrap_or_else(|| panic!("missing argument {i}: see the source"))
+    };
+    // "-": don't register; the default alias then comes from DATABASE_URL.
+    if arg(2) != "-" {
+        mysql_lock::register("default", arg(2)).expect("register");
+    }
     let lock = mysql_lock::Lock::new(arg(3).as_str()).timeout(Duration::from_secs(60));
     match arg(1).as_str() {
         "exclusive" => {
@@ -38,7 +48,13 @@ fn main() {
         }
         "hold" => {
             let seconds: f64 = arg(4).parse().expect("seconds");
-            let guard = lock.acquire().expect("acquire");
+            let guard = match lock.acquire() {
+                Ok(guard) => guard,
+                Err(err) => {
+                    println!("error: {err}");
+                    std::process::exit(1);
+                }
+            };
             println!("held {}", guard.connection_id());
             std::io::stdout().flush().expect("flush");
             std::thread::sleep(Duration::from_secs_f64(seconds));
