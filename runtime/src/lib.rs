@@ -109,3 +109,8 @@ pub mod __private {
         lock.acquire()
     }
 }
+
+/// The README's examples, compiled as doc tests so they stay true.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

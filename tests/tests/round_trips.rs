@@ -1,0 +1,83 @@
+//! An uncontended acquire + release sends exactly 2 statements to the
+//! server, taking and returning the pooled connection included: counted by
+//! the server itself (`Questions`), not timed.
+//!
+//! The only test in its binary, so no other test of this suite talks to the
+//! server meanwhile; the count is taken three times and the smallest kept,
+//! in case something else on the machine uses the server.
+
+use mysql::prelude::Queryable;
+use mysql_lock::Lock;
+
+const CYCLES: u64 = 200;
+
+fn questions(admin: &mut mysql::Conn) -> u64 {
+    let row: Option<(String, u64)> = admin
+        .query_first("SHOW GLOBAL STATUS LIKE 'Questions'")
+        .unwrap();
+    row.expect("Questions status variable").1
+}
+
+/// Statements the server received while `work` ran, less the counter's own.
+fn statements_during(admin: &mut mysql::Conn, mut work: impl FnMut()) -> u64 {
+    (0..3)
+        .map(|_| {
+            let baseline = {
+                let a = questions(admin);
+                questions(admin) - a
+            };
+            let before = questions(admin);
+            work();
+            questions(admin) - before - baseline
+        })
+        .min()
+        .unwrap()
+}
+
+#[test]
+fn a_lock_cycle_is_two_statements() {
+    testkit::setup();
+    let mut admin = testkit::admin();
+    let lock = Lock::new(testkit::unique("round-trips"));
+    // Warm up: the first use opens a connection and prepares statements.
+    lock.acquire().unwrap().release().unwrap();
+
+    let through_lock = statements_during(&mut admin, || {
+        for _ in 0..CYCLES {
+            lock.acquire().unwrap().release().unwrap();
+        }
+    });
+    assert_eq!(
+        through_lock,
+        2 * CYCLES,
+        "statements for {CYCLES} acquire+release cycles"
+    );
+
+    // The counter sees what the library avoids: the driver's default pool
+    // resets every connection it takes back (3 statements a cycle here; its
+    // ping on checkout is a round trip that `Questions` does not count).
+    let pool = mysql::Pool::new(testkit::url()).unwrap();
+    let name = lock.name().unwrap().to_owned();
+    let mut cycle = || {
+        let mut conn = pool.get_conn().unwrap();
+        let got: Option<i64> = conn.exec_first("SELECT GET_LOCK(?, 1)", (&name,)).unwrap();
+        assert_eq!(got, Some(1));
+        let released: Option<i64> = conn.exec_first("SELECT RELEASE_LOCK(?)", (&name,)).unwrap();
+        assert_eq!(released, Some(1));
+    };
+    cycle();
+    let through_default_pool = statements_during(&mut admin, || {
+        for _ in 0..CYCLES {
+            cycle();
+        }
+    });
+    eprintln!(
+        "statements per cycle: mysql-lock {}, default mysql::Pool {}",
+        through_lock as f64 / CYCLES as f64,
+        through_default_pool as f64 / CYCLES as f64
+    );
+    assert!(
+        through_default_pool > through_lock,
+        "the counter must see pings and resets"
+    );
+}
