@@ -71,6 +71,7 @@
 
 mod error;
 mod lock;
+mod monitor;
 mod name;
 mod pool;
 mod registry;
@@ -78,9 +79,11 @@ mod server;
 mod session;
 
 pub use error::Error;
-pub use lock::{Lock, LockGuard};
+pub use lock::{current, HeldLock, Lock, LockGuard};
+pub use monitor::{check_interval, set_check_interval, DEFAULT_CHECK_INTERVAL};
 pub use name::MAX_NAME_BYTES;
-pub use registry::{register, register_opts, DEFAULT_ALIAS};
+pub use pool::PoolStatus;
+pub use registry::{close_idle_connections, pool_status, register, register_opts, DEFAULT_ALIAS};
 
 /// The driver, re-exported so that [`register_opts`] can be called without
 /// a separate dependency on a matching `mysql` version.

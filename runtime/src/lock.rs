@@ -4,6 +4,7 @@ use crate::pool::Pool;
 use crate::session::{self, Session};
 use crate::{name, registry, Error, DEFAULT_ALIAS};
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -233,11 +234,12 @@ impl Lock {
     fn acquire_within(&self, timeout: Duration) -> Result<LockGuard, Error> {
         let resolved = self.resolve()?;
         let session = session::current(&resolved.pool);
-        let connection_id = session.acquire(&resolved.server_name, timeout)?;
+        let ticket = session.acquire(&resolved.server_name, timeout)?;
         Ok(LockGuard {
             session: Some(session),
             name: Arc::clone(&resolved.server_name),
-            connection_id,
+            connection_id: ticket.conn_id,
+            lost: ticket.lost,
         })
     }
 
@@ -309,9 +311,55 @@ pub struct LockGuard {
     session: Option<Arc<Session>>,
     name: Arc<str>,
     connection_id: u64,
+    /// Set by the background check, or by a failed release of a sibling
+    /// lock on the same connection.
+    lost: Arc<AtomicBool>,
 }
 
 impl LockGuard {
+    /// Whether the lock is known to be lost: its connection died or was
+    /// killed, or the server no longer counts it as this connection's. Set
+    /// by the background [check](crate::set_check_interval), so it can lag
+    /// by up to one check interval; [`verify`](LockGuard::verify) asks the
+    /// server now. A lost lock stays lost; its release reports
+    /// [`Error::LockLost`].
+    ///
+    /// ```no_run
+    /// let guard = mysql_lock::Lock::new("job").acquire()?;
+    /// for chunk in 0..100 {
+    ///     if guard.is_lost() {
+    ///         break; // another worker may be running the job now
+    ///     }
+    ///     // ... process chunk ...
+    /// }
+    /// # Ok::<(), mysql_lock::Error>(())
+    /// ```
+    pub fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::Acquire)
+    }
+
+    /// Asks the server now (one round trip) whether this guard's connection
+    /// still holds the lock; do it before an action that must not run twice.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LockLost`] when it doesn't (the guard then stays lost).
+    ///
+    /// ```no_run
+    /// let guard = mysql_lock::Lock::new("payout").acquire()?;
+    /// // ... prepare ...
+    /// guard.verify()?; // still ours: safe to commit the payout
+    /// # Ok::<(), mysql_lock::Error>(())
+    /// ```
+    pub fn verify(&self) -> Result<(), Error> {
+        match &self.session {
+            Some(session) => session.verify(&self.name, self.connection_id),
+            None => Err(Error::LockLost {
+                name: self.name.to_string(),
+            }),
+        }
+    }
+
     /// The `CONNECTION_ID()` of the server session that holds the lock.
     ///
     /// ```no_run
@@ -373,6 +421,94 @@ impl fmt::Debug for LockGuard {
         f.debug_struct("LockGuard")
             .field("name", &Error::display_name(&self.name))
             .field("connection_id", &self.connection_id)
+            .field("lost", &self.is_lost())
+            .finish()
+    }
+}
+
+/// The innermost lock the current thread holds, for code that has no guard
+/// at hand: the body of a [`#[mysql_lock]`](crate::mysql_lock) function, or
+/// a helper it calls. `None` when the thread holds no lock.
+///
+/// ```no_run
+/// use mysql_lock::mysql_lock;
+///
+/// #[mysql_lock(name = "import")]
+/// fn import() -> Result<(), mysql_lock::Error> {
+///     for batch in 0..10 {
+///         if mysql_lock::current().is_some_and(|held| held.is_lost()) {
+///             return Err(mysql_lock::Error::LockLost { name: "import".into() });
+///         }
+///         // ... import batch ...
+///     }
+///     Ok(())
+/// }
+/// ```
+pub fn current() -> Option<HeldLock> {
+    session::innermost().map(|(name, connection_id, lost)| HeldLock {
+        name,
+        connection_id,
+        lost,
+    })
+}
+
+/// A lock the current thread holds, as returned by [`current`].
+///
+/// ```no_run
+/// let guard = mysql_lock::Lock::new("job").acquire()?;
+/// let held = mysql_lock::current().expect("holding a lock");
+/// assert_eq!(held.name(), guard.name());
+/// assert_eq!(held.connection_id(), guard.connection_id());
+/// # Ok::<(), mysql_lock::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct HeldLock {
+    name: Arc<str>,
+    connection_id: u64,
+    lost: Arc<AtomicBool>,
+}
+
+impl HeldLock {
+    /// The name as sent to the server.
+    ///
+    /// ```no_run
+    /// # let _guard = mysql_lock::Lock::new("job").acquire()?;
+    /// println!("{}", mysql_lock::current().unwrap().name());
+    /// # Ok::<(), mysql_lock::Error>(())
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The holding connection's `CONNECTION_ID()`.
+    ///
+    /// ```no_run
+    /// # let _guard = mysql_lock::Lock::new("job").acquire()?;
+    /// println!("{}", mysql_lock::current().unwrap().connection_id());
+    /// # Ok::<(), mysql_lock::Error>(())
+    /// ```
+    pub fn connection_id(&self) -> u64 {
+        self.connection_id
+    }
+
+    /// Whether the lock is known to be lost; see [`LockGuard::is_lost`].
+    ///
+    /// ```no_run
+    /// # let _guard = mysql_lock::Lock::new("job").acquire()?;
+    /// assert!(!mysql_lock::current().unwrap().is_lost());
+    /// # Ok::<(), mysql_lock::Error>(())
+    /// ```
+    pub fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::Acquire)
+    }
+}
+
+impl fmt::Debug for HeldLock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HeldLock")
+            .field("name", &Error::display_name(&self.name))
+            .field("connection_id", &self.connection_id)
+            .field("lost", &self.is_lost())
             .finish()
     }
 }

@@ -35,6 +35,25 @@ struct PoolState {
     open: usize,
 }
 
+/// The counters of an alias's connection pool, from
+/// [`pool_status`](crate::pool_status).
+///
+/// ```no_run
+/// let status = mysql_lock::pool_status("default")?;
+/// println!("{} of {} connections open, {} idle", status.open, status.max_size, status.idle);
+/// # Ok::<(), mysql_lock::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolStatus {
+    /// Connections that exist: idle, in use by a lock session, or opening.
+    pub open: usize,
+    /// Connections waiting in the pool, holding no lock.
+    pub idle: usize,
+    /// The most connections the pool opens (`pool_max` in the URL).
+    pub max_size: usize,
+}
+
 /// A connection checked out of a [`Pool`]. Dropping it closes the
 /// connection (the server then frees whatever it held); [`Pool::checkin`]
 /// is the only way back into the pool.
@@ -158,6 +177,26 @@ impl Pool {
             self.state().idle.push(conn);
             self.freed.notify_one();
         }
+    }
+
+    /// A snapshot of the pool's counters.
+    pub(crate) fn status(&self) -> PoolStatus {
+        let state = self.state();
+        PoolStatus {
+            open: state.open,
+            idle: state.idle.len(),
+            max_size: self.max_size,
+        }
+    }
+
+    /// Closes every idle connection; returns how many.
+    pub(crate) fn close_idle(&self) -> usize {
+        let idle = std::mem::take(&mut self.state().idle);
+        let closed = idle.len();
+        drop(idle);
+        self.state().open -= closed;
+        self.freed.notify_all();
+        closed
     }
 
     fn forget_one(&self) {

@@ -1,6 +1,6 @@
 //! The global registry of connection aliases, like Django's `DATABASES`.
 
-use crate::pool::Pool;
+use crate::pool::{Pool, PoolStatus};
 use crate::Error;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, PoisonError, RwLock};
@@ -139,6 +139,41 @@ pub(crate) fn pool(alias: &str) -> Result<Arc<Pool>, Error> {
             ""
         },
     })
+}
+
+/// The counters of the pool behind `alias`: how many connections are open,
+/// idle, and allowed. Connections in use are held by lock sessions.
+///
+/// # Errors
+///
+/// [`Error::UnknownAlias`], [`Error::InvalidConfig`] (a bad `DATABASE_URL`).
+///
+/// ```
+/// mysql_lock::register("status-docs", "mysql://root@127.0.0.1:3306/test")?;
+/// let status = mysql_lock::pool_status("status-docs")?;
+/// assert_eq!((status.open, status.idle), (0, 0)); // nothing connects before a lock needs it
+/// # Ok::<(), mysql_lock::Error>(())
+/// ```
+pub fn pool_status(alias: &str) -> Result<PoolStatus, Error> {
+    Ok(pool(alias)?.status())
+}
+
+/// Closes the idle connections of `alias`'s pool (those holding no lock)
+/// and returns how many it closed: for a clean shutdown, or to give
+/// connections back to a busy server. Connections holding locks are left
+/// alone; new ones are opened again when needed.
+///
+/// # Errors
+///
+/// [`Error::UnknownAlias`], [`Error::InvalidConfig`] (a bad `DATABASE_URL`).
+///
+/// ```
+/// mysql_lock::register("close-docs", "mysql://root@127.0.0.1:3306/test")?;
+/// assert_eq!(mysql_lock::close_idle_connections("close-docs")?, 0);
+/// # Ok::<(), mysql_lock::Error>(())
+/// ```
+pub fn close_idle_connections(alias: &str) -> Result<usize, Error> {
+    Ok(pool(alias)?.close_idle())
 }
 
 /// `user@host:port/db` (or `user@socket/db`): what a message may say about

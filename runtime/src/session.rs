@@ -10,10 +10,11 @@
 
 use crate::pool::{Pool, PooledConn};
 use crate::server::{self, GetLock};
-use crate::Error;
+use crate::{monitor, Error};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::{Duration, Instant};
 
 pub(crate) struct Session {
@@ -25,9 +26,29 @@ pub(crate) struct Session {
 struct SessionState {
     /// The connection, while the session holds at least one lock.
     conn: Option<PooledConn>,
-    /// Held names, each with the id of the connection it was taken on. A
-    /// lock whose connection is no longer `conn` is lost.
-    held: HashMap<Arc<str>, u64>,
+    /// What the session holds, by server name.
+    held: HashMap<Arc<str>, Held>,
+    /// Counts acquisitions, to tell the innermost lock.
+    acquisitions: u64,
+    /// When the ownership of the held locks was last confirmed.
+    last_checked: Option<Instant>,
+}
+
+/// One held lock.
+struct Held {
+    /// The connection it was taken on: when that is no longer the session's
+    /// connection, the lock is gone.
+    conn_id: u64,
+    /// Set when the lock is known to be lost; shared with its guard.
+    lost: Arc<AtomicBool>,
+    /// Acquisition order within the session.
+    seq: u64,
+}
+
+/// What a guard keeps of its lock.
+pub(crate) struct Ticket {
+    pub(crate) conn_id: u64,
+    pub(crate) lost: Arc<AtomicBool>,
 }
 
 thread_local! {
@@ -47,8 +68,34 @@ pub(crate) fn current(pool: &Arc<Pool>) -> Arc<Session> {
             pool: Arc::clone(pool),
             state: Mutex::new(SessionState::default()),
         });
+        monitor::watch(&session);
         sessions.push(Arc::clone(&session));
         session
+    })
+}
+
+/// The innermost lock the current thread holds (through any alias):
+/// `(name, connection id, lost flag)`.
+pub(crate) fn innermost() -> Option<(Arc<str>, u64, Arc<AtomicBool>)> {
+    SESSIONS.with(|sessions| {
+        sessions
+            .borrow()
+            .iter()
+            .filter_map(|session| {
+                let state = session.state();
+                state
+                    .held
+                    .iter()
+                    .max_by_key(|(_, held)| held.seq)
+                    .map(|(name, held)| {
+                        (
+                            held.seq,
+                            (Arc::clone(name), held.conn_id, Arc::clone(&held.lost)),
+                        )
+                    })
+            })
+            .max_by_key(|(seq, _)| *seq)
+            .map(|(_, found)| found)
     })
 }
 
@@ -62,14 +109,25 @@ pub(crate) fn deadline(timeout: Duration) -> Option<Instant> {
     }
 }
 
+impl SessionState {
+    /// Forgets the connection: dropping it closes it, so the server frees
+    /// whatever it held, and every lock of the session is lost.
+    fn close_connection(&mut self) {
+        self.conn = None;
+        for held in self.held.values() {
+            held.lost.store(true, Ordering::Release);
+        }
+    }
+}
+
 impl Session {
     fn state(&self) -> MutexGuard<'_, SessionState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Takes `name` on the session's connection, opening the session when it
-    /// holds nothing yet. Returns the connection id.
-    pub(crate) fn acquire(&self, name: &Arc<str>, timeout: Duration) -> Result<u64, Error> {
+    /// holds nothing yet.
+    pub(crate) fn acquire(&self, name: &Arc<str>, timeout: Duration) -> Result<Ticket, Error> {
         let deadline = deadline(timeout);
         let mut state = self.state();
         if state.held.contains_key(name) {
@@ -84,12 +142,22 @@ impl Session {
             };
             let remaining =
                 deadline.map_or(timeout, |d| d.saturating_duration_since(Instant::now()));
-            let outcome = conn.conn().get_lock(name, remaining);
-            let error = match outcome {
+            let error = match conn.conn().get_lock(name, remaining) {
                 Ok(GetLock::Acquired) => {
-                    let id = conn.id();
-                    state.held.insert(Arc::clone(name), id);
-                    return Ok(id);
+                    let conn_id = conn.id();
+                    let lost = Arc::new(AtomicBool::new(false));
+                    state.acquisitions += 1;
+                    if state.held.is_empty() {
+                        state.last_checked = Some(Instant::now());
+                    }
+                    let seq = state.acquisitions;
+                    let held = Held {
+                        conn_id,
+                        lost: Arc::clone(&lost),
+                        seq,
+                    };
+                    state.held.insert(Arc::clone(name), held);
+                    return Ok(Ticket { conn_id, lost });
                 }
                 Ok(GetLock::TimedOut) => Error::Timeout {
                     name: name.to_string(),
@@ -107,7 +175,7 @@ impl Session {
                     // sat idle in the pool, it most likely died there (a
                     // server restart, wait_timeout): retry on another.
                     let stale = conn.reused && state.held.is_empty();
-                    state.conn = None;
+                    state.close_connection();
                     if stale {
                         continue;
                     }
@@ -127,24 +195,92 @@ impl Session {
         let lost = || Error::LockLost {
             name: name.to_owned(),
         };
-        if state.held.remove(name) != Some(conn_id) {
+        let Some(held) = state.held.remove(name).filter(|h| h.conn_id == conn_id) else {
             return Err(lost());
-        }
+        };
         let Some(conn) = state.conn.as_mut().filter(|c| c.id() == conn_id) else {
             return Err(lost());
         };
         match conn.conn().release_lock(name) {
-            Ok(Some(1)) => {
+            Ok(Some(1)) if !held.lost.load(Ordering::Acquire) => {
                 self.give_back_if_unused(&mut state);
                 Ok(())
             }
             _ => {
-                // Not ours any more, or the connection failed: close it, so
-                // the server frees whatever it still holds. Other locks of
-                // this session are lost with it, and their guards say so.
-                state.conn = None;
+                // Not ours any more (or known lost), or the connection
+                // failed: close it, so the server frees whatever it still
+                // holds. Other locks of this session are lost with it, and
+                // their guards say so.
+                state.close_connection();
                 Err(lost())
             }
+        }
+    }
+
+    /// Confirms with the server that the session's connection still owns
+    /// `name` (one round trip), marking it lost when it doesn't.
+    pub(crate) fn verify(&self, name: &str, conn_id: u64) -> Result<(), Error> {
+        let mut state = self.state();
+        let state = &mut *state;
+        let owned = match (state.held.get(name), state.conn.as_mut()) {
+            (Some(held), Some(conn)) if held.conn_id == conn_id && conn.id() == conn_id => {
+                matches!(conn.conn().is_used_lock(name), Ok(Some(holder)) if holder == conn_id)
+            }
+            _ => false,
+        };
+        if owned {
+            return Ok(());
+        }
+        if let Some(held) = state.held.get(name) {
+            held.lost.store(true, Ordering::Release);
+        }
+        Err(Error::LockLost {
+            name: name.to_owned(),
+        })
+    }
+
+    /// The background check: when the session holds locks and was not
+    /// checked for `interval`, confirm that its connection still owns each
+    /// of them. This traffic also keeps the connection from being closed
+    /// by `wait_timeout` while a holder is idle. Skips a session that is
+    /// busy (a statement in flight proves the connection alive).
+    pub(crate) fn check_if_due(&self, interval: Duration) {
+        let mut state = match self.state.try_lock() {
+            Ok(state) => state,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return,
+        };
+        let due = state
+            .last_checked
+            .is_some_and(|at| at.elapsed() >= interval);
+        if !due || state.held.is_empty() {
+            return;
+        }
+        state.last_checked = Some(Instant::now());
+        let mut broken = false;
+        if let SessionState {
+            conn: Some(conn),
+            held,
+            ..
+        } = &mut *state
+        {
+            let conn_id = conn.id();
+            for (name, held) in held.iter() {
+                let owned = held.conn_id == conn_id
+                    && match conn.conn().is_used_lock(name) {
+                        Ok(holder) => holder == Some(conn_id),
+                        Err(_) => {
+                            broken = true;
+                            break;
+                        }
+                    };
+                if !owned {
+                    held.lost.store(true, Ordering::Release);
+                }
+            }
+        }
+        if broken {
+            state.close_connection();
         }
     }
 

@@ -105,82 +105,167 @@ fn find_program(name: &str) -> Option<PathBuf> {
         .find(|path| path.exists())
 }
 
-/// Starts a throwaway MariaDB in a temporary directory; a watchdog shell
-/// stops it and removes the directory once this process has exited.
-fn start_private_server() -> Result<String, String> {
-    let server = find_program("mariadbd").ok_or("mariadbd is not installed")?;
-    let install =
-        find_program("mariadb-install-db").ok_or("mariadb-install-db is not installed")?;
-    let dir = std::env::temp_dir().join(format!("mysql-lock-server-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let data = dir.join("data");
-    let as_root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0"))
-        .unwrap_or(false);
-    let user_flag = if as_root {
-        "--user=root"
-    } else {
-        "--no-defaults"
-    };
-    let status = Command::new(&install)
-        .args([
+/// A throwaway MariaDB of this process's own, in a temporary directory on a
+/// free port. A watchdog stops it and removes the directory once this
+/// process has exited, however it exits; dropping the value stops it
+/// sooner. [`restart`](PrivateServer::restart) keeps the data and the port.
+pub struct PrivateServer {
+    dir: PathBuf,
+    port: u16,
+    program: PathBuf,
+    as_root: bool,
+    child: std::sync::Mutex<Option<std::process::Child>>,
+}
+
+impl PrivateServer {
+    /// Initialises a data directory and starts the server (about a second).
+    pub fn start() -> Result<Self, String> {
+        static SEQ: AtomicUsize = AtomicUsize::new(0);
+        let program = find_program("mariadbd").ok_or("mariadbd is not installed")?;
+        let install =
+            find_program("mariadb-install-db").ok_or("mariadb-install-db is not installed")?;
+        let dir = std::env::temp_dir().join(format!(
+            "mysql-lock-server-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let as_root = Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| o.stdout.trim_ascii() == b"0")
+            .unwrap_or(false);
+        let mut init = Command::new(&install);
+        init.args([
             "--no-defaults",
             "--auth-root-authentication-method=normal",
             "--skip-test-db",
         ])
-        .arg(format!("--datadir={}", data.display()))
-        .arg(user_flag)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map_err(|e| format!("mariadb-install-db: {e}"))?;
-    if !status.success() {
-        return Err(format!("mariadb-install-db failed: {status}"));
+        .arg(format!("--datadir={}", dir.join("data").display()));
+        if as_root {
+            init.arg("--user=root");
+        }
+        let status = init
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map_err(|e| format!("mariadb-install-db: {e}"))?;
+        if !status.success() {
+            return Err(format!("mariadb-install-db failed: {status}"));
+        }
+        let port = free_port().map_err(|e| e.to_string())?;
+        // The watchdog outlives this process and stops the server (by its
+        // pid file, so a restarted one too) once this process is gone.
+        let watchdog = format!(
+            "while kill -0 {parent} 2>/dev/null; do sleep 0.5; done; \
+             kill $(cat '{dir}/mysqld.pid' 2>/dev/null) 2>/dev/null; sleep 3; rm -rf '{dir}'",
+            parent = std::process::id(),
+            dir = dir.display(),
+        );
+        Command::new("sh")
+            .args(["-c", &watchdog])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("starting the watchdog: {e}"))?;
+        let server = Self {
+            dir,
+            port,
+            program,
+            as_root,
+            child: std::sync::Mutex::new(None),
+        };
+        server.launch()?;
+        let mut conn =
+            mysql::Conn::new(mysql::Opts::from_url(&server.root_url()).map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+        conn.query_drop("CREATE DATABASE IF NOT EXISTS test")
+            .map_err(|e| e.to_string())?;
+        Ok(server)
     }
-    let port = free_port().map_err(|e| e.to_string())?;
-    let server_cmd = format!(
-        "'{}' --no-defaults {user_flag} --datadir='{}' --port={port} --bind-address=127.0.0.1 \
-         --socket='{}' --pid-file='{}' --log-error='{}' --skip-log-bin",
-        server.display(),
-        data.display(),
-        dir.join("mysqld.sock").display(),
-        dir.join("mysqld.pid").display(),
-        dir.join("error.log").display(),
-    );
-    let watchdog = format!(
-        "{server_cmd} & s=$!; while kill -0 {parent} 2>/dev/null && kill -0 $s 2>/dev/null; \
-         do sleep 0.5; done; kill $s 2>/dev/null; wait $s; rm -rf '{dir}'",
-        parent = std::process::id(),
-        dir = dir.display(),
-    );
-    Command::new("sh")
-        .args(["-c", &watchdog])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("starting mariadbd: {e}"))?;
-    let root_url = format!("mysql://root@127.0.0.1:{port}/");
-    let started = Instant::now();
-    loop {
-        match probe(&root_url) {
-            Ok(()) => break,
-            Err(_) if started.elapsed() < Duration::from_secs(60) => {
-                std::thread::sleep(Duration::from_millis(100))
+
+    /// `mysql://root@127.0.0.1:PORT/test`, over TCP.
+    pub fn url(&self) -> String {
+        format!(
+            "mysql://root@127.0.0.1:{}/test?prefer_socket=false",
+            self.port
+        )
+    }
+
+    fn root_url(&self) -> String {
+        format!("mysql://root@127.0.0.1:{}/?prefer_socket=false", self.port)
+    }
+
+    fn launch(&self) -> Result<(), String> {
+        let mut command = Command::new(&self.program);
+        command
+            .arg("--no-defaults")
+            .arg(format!("--datadir={}", self.dir.join("data").display()))
+            .arg(format!("--port={}", self.port))
+            .arg("--bind-address=127.0.0.1")
+            .arg(format!(
+                "--socket={}",
+                self.dir.join("mysqld.sock").display()
+            ))
+            .arg(format!(
+                "--pid-file={}",
+                self.dir.join("mysqld.pid").display()
+            ))
+            .arg(format!(
+                "--log-error={}",
+                self.dir.join("error.log").display()
+            ))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if self.as_root {
+            command.arg("--user=root");
+        }
+        let child = command
+            .spawn()
+            .map_err(|e| format!("starting mariadbd: {e}"))?;
+        *self.child.lock().unwrap() = Some(child);
+        let started = Instant::now();
+        loop {
+            match probe(&self.root_url()) {
+                Ok(()) => return Ok(()),
+                Err(_) if started.elapsed() < Duration::from_secs(60) => {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
+                Err(e) => return Err(format!("private mariadbd did not answer within 60 s: {e}")),
             }
-            Err(e) => return Err(format!("private mariadbd did not answer within 60 s: {e}")),
         }
     }
-    let mut conn = mysql::Conn::new(mysql::Opts::from_url(&root_url).map_err(|e| e.to_string())?)
-        .map_err(|e| e.to_string())?;
-    conn.query_drop("CREATE DATABASE IF NOT EXISTS test")
-        .map_err(|e| e.to_string())?;
-    eprintln!(
-        "testkit: started a private MariaDB on 127.0.0.1:{port} (data in {})",
-        dir.display()
-    );
-    Ok(format!("mysql://root@127.0.0.1:{port}/test"))
+
+    /// Stops the server (SIGTERM, as a service manager would) and waits
+    /// for it to exit: every connection and every lock is gone.
+    pub fn stop(&self) {
+        if let Some(mut child) = self.child.lock().unwrap().take() {
+            let _ = Command::new("kill").arg(child.id().to_string()).status();
+            let _ = child.wait();
+        }
+    }
+
+    /// Stops and starts the server again with the same data and port.
+    pub fn restart(&self) -> Result<(), String> {
+        self.stop();
+        self.launch()
+    }
+}
+
+impl Drop for PrivateServer {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The fallback server of [`url`]: lives as long as the process.
+fn start_private_server() -> Result<String, String> {
+    static SERVER: OnceLock<PrivateServer> = OnceLock::new();
+    let server = PrivateServer::start()?;
+    eprintln!("testkit: started a private MariaDB at {}", server.url());
+    Ok(SERVER.get_or_init(|| server).url())
 }

@@ -58,7 +58,7 @@ fn a_lock_cycle_is_two_statements() {
     // ping on checkout is a round trip that `Questions` does not count).
     let pool = mysql::Pool::new(testkit::url()).unwrap();
     let name = lock.name().unwrap().to_owned();
-    let mut cycle = || {
+    let cycle = || {
         let mut conn = pool.get_conn().unwrap();
         let got: Option<i64> = conn.exec_first("SELECT GET_LOCK(?, 1)", (&name,)).unwrap();
         assert_eq!(got, Some(1));

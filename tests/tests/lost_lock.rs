@@ -1,0 +1,148 @@
+//! Lost locks are noticed: `KILL CONNECTION` of the holder is detected
+//! within the check interval, another worker gets the lock, and the guard's
+//! release reports `LockLost`. `KILL QUERY` of a waiter is an error, not a
+//! timeout.
+
+use mysql::prelude::Queryable;
+use mysql_lock::{Error, Lock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+const INTERVAL: Duration = Duration::from_millis(100);
+
+fn kill(what: &str, id: u64) {
+    testkit::admin()
+        .query_drop(format!("KILL {what} {id}"))
+        .unwrap();
+}
+
+/// Waits up to `limit` for `condition`; returns how long it took.
+fn within(limit: Duration, mut condition: impl FnMut() -> bool) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if condition() {
+            return Some(started.elapsed());
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+    None
+}
+
+#[test]
+fn killing_the_holder_is_detected_and_reported() {
+    testkit::setup();
+    mysql_lock::set_check_interval(INTERVAL);
+    let lock = Lock::new(testkit::unique("killed"));
+    let guard = lock.acquire().unwrap();
+    assert!(!guard.is_lost());
+    assert!(!mysql_lock::current().unwrap().is_lost());
+    guard.verify().unwrap();
+
+    kill("CONNECTION", guard.connection_id());
+    let detected = within(Duration::from_secs(3), || guard.is_lost())
+        .expect("the loss was not detected within 3 s");
+    eprintln!("KILL CONNECTION detected after {detected:?} (check interval {INTERVAL:?})");
+    // Within the cadence: one interval, plus the monitor's quarter-interval
+    // wake-up, plus scheduling slack on a busy machine.
+    assert!(detected < INTERVAL * 3, "{detected:?}");
+    // The body of an annotated function sees it through current().
+    let current = mysql_lock::current().expect("still registered as held");
+    assert!(current.is_lost());
+    assert_eq!(current.connection_id(), guard.connection_id());
+
+    // Another worker gets the lock.
+    let other = {
+        let lock = lock.clone();
+        thread::spawn(move || lock.try_acquire().map(|g| g.map(|g| g.connection_id())))
+            .join()
+            .unwrap()
+    };
+    assert!(
+        matches!(other, Ok(Some(id)) if id != guard.connection_id()),
+        "{other:?}"
+    );
+
+    // The guard says what happened.
+    assert!(matches!(guard.verify(), Err(Error::LockLost { .. })));
+    let err = guard.release().unwrap_err();
+    assert!(matches!(err, Error::LockLost { .. }), "{err:?}");
+    assert!(err.to_string().contains("lost"), "{err}");
+
+    // The thread's session recovered: nothing held, a new lock works.
+    assert!(mysql_lock::current().is_none());
+    let again = lock.acquire().unwrap();
+    assert_eq!(
+        testkit::holder(lock.name().unwrap()),
+        Some(again.connection_id())
+    );
+    again.release().unwrap();
+}
+
+#[test]
+fn verify_notices_a_kill_before_the_background_check() {
+    testkit::setup();
+    let lock = Lock::new(testkit::unique("verify"));
+    let guard = lock.acquire().unwrap();
+    kill("CONNECTION", guard.connection_id());
+    assert!(matches!(guard.verify(), Err(Error::LockLost { .. })));
+    assert!(guard.is_lost());
+    assert!(matches!(guard.release(), Err(Error::LockLost { .. })));
+    assert_eq!(testkit::holder(lock.name().unwrap()), None);
+}
+
+#[test]
+fn killing_one_connection_loses_every_lock_on_it() {
+    testkit::setup();
+    let a = Lock::new(testkit::unique("sibling-a"));
+    let b = Lock::new(testkit::unique("sibling-b"));
+    let ga = a.acquire().unwrap();
+    let gb = b.acquire().unwrap();
+    kill("CONNECTION", ga.connection_id());
+    assert!(matches!(ga.release(), Err(Error::LockLost { .. })));
+    assert!(
+        gb.is_lost(),
+        "the sibling on the same connection is lost too"
+    );
+    assert!(matches!(gb.release(), Err(Error::LockLost { .. })));
+}
+
+#[test]
+fn killing_a_waiters_query_is_an_error_not_a_timeout() {
+    testkit::setup();
+    let name = testkit::unique("kill-query");
+    let lock = Lock::new(name.as_str()).timeout(Duration::from_secs(20));
+    let holder = lock.acquire().unwrap();
+    let waiter = {
+        let lock = lock.clone();
+        thread::spawn(move || {
+            let started = Instant::now();
+            let result = lock.acquire().map(|g| g.connection_id());
+            (result, started.elapsed())
+        })
+    };
+    // The waiter is the other session running GET_LOCK (a prepared
+    // statement shows its text, not its parameters).
+    let mut waiter_id = None;
+    within(Duration::from_secs(5), || {
+        let sessions: Vec<u64> = testkit::admin()
+            .query(
+                "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT GET_LOCK%'",
+            )
+            .unwrap();
+        waiter_id = sessions
+            .into_iter()
+            .find(|id| *id != holder.connection_id());
+        waiter_id.is_some()
+    })
+    .expect("the waiter never showed up in the process list");
+    kill("QUERY", waiter_id.unwrap());
+    let (result, waited) = waiter.join().unwrap();
+    assert!(
+        matches!(result, Err(Error::Interrupted { .. })),
+        "{result:?}"
+    );
+    assert!(waited < Duration::from_secs(5), "{waited:?}");
+    holder.release().unwrap();
+    // The waiter's connection stayed usable and went back to the pool.
+    lock.acquire().unwrap().release().unwrap();
+}
