@@ -90,6 +90,22 @@ pub enum Error {
         name: String,
     },
 
+    /// The server connection ended while taking the lock: a server restart,
+    /// a `KILL CONNECTION`, a network failure. The lock was not taken, and
+    /// any other lock the thread held on that connection is lost (its guard
+    /// reports it). Returned by [`Lock::acquire`](crate::Lock::acquire).
+    #[error(
+        "the server connection ended while taking lock `{name}` (server restart, KILL \
+         or network failure): the lock was not taken; retry when the server is back"
+    )]
+    Disconnected {
+        /// The name as sent to the server.
+        name: String,
+        /// The driver's error.
+        #[source]
+        source: Box<mysql::Error>,
+    },
+
     /// No connection is registered under this alias. Returned by every
     /// operation of a [`Lock`](crate::Lock) whose alias is unknown.
     #[error(

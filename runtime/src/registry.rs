@@ -28,7 +28,8 @@ static REGISTRY: LazyLock<RwLock<HashMap<String, Arc<Pool>>>> =
 /// takes the `mysql` crate's options, for example `pool_max=20` (the most
 /// connections, that is threads holding locks at once; default 100),
 /// `tcp_connect_timeout_ms=2000` (default 10 s), `prefer_socket=false`, or
-/// TLS settings (`require_ssl=true`, with the crate's TLS feature).
+/// TLS settings (`root_cert_path=/path/ca.pem`, with this crate's
+/// `native-tls` or `rustls-tls` feature).
 ///
 /// Aliases are set once. Registering an alias again with the same settings
 /// does nothing and returns `Ok`, so every test or worker may call this at

@@ -179,7 +179,10 @@ impl Session {
                     if stale {
                         continue;
                     }
-                    return Err(Error::mysql("GET_LOCK", err));
+                    return Err(Error::Disconnected {
+                        name: name.to_string(),
+                        source: Box::new(err),
+                    });
                 }
                 Err(err) => Error::mysql("GET_LOCK", err),
             };

@@ -5,6 +5,12 @@
 //! fails if another holder's marker exists), sleeps briefly, removes it.
 //! Prints `overlaps=N acquired=N` and exits 0.
 //!
+//! `lock-helper counter URL NAME ITERATIONS TABLE [ROW]`: takes the lock
+//! ITERATIONS times; while holding, reads the row `ROW` (default: NAME) of
+//! TABLE and
+//! writes it back plus one, without a transaction (a lost update whenever
+//! two holders overlap). Prints `acquired=N`.
+//!
 //! `lock-helper hold URL NAME SECONDS`: takes the lock, prints `held ID`,
 //! holds it SECONDS, releases, prints `released`; on failure prints
 //! `error: MESSAGE` and exits 1.
@@ -45,6 +51,27 @@ fn main() {
                 guard.release().expect("release");
             }
             println!("overlaps={overlaps} acquired={acquired}");
+        }
+        "counter" => {
+            use mysql::prelude::Queryable;
+            let iterations: u32 = arg(4).parse().expect("iterations");
+            let table = arg(5);
+            let mut data =
+                mysql::Conn::new(mysql::Opts::from_url(arg(2)).expect("url")).expect("connect");
+            let select = format!("SELECT n FROM {table} WHERE name = ?");
+            let update = format!("UPDATE {table} SET n = ? WHERE name = ?");
+            let row = args.get(6).unwrap_or(arg(3));
+            for _ in 0..iterations {
+                let guard = lock.acquire().expect("acquire");
+                let n: u64 = data
+                    .exec_first(&select, (row,))
+                    .expect("read")
+                    .expect("row");
+                std::thread::sleep(Duration::from_micros(50));
+                data.exec_drop(&update, (n + 1, row)).expect("write");
+                guard.release().expect("release");
+            }
+            println!("acquired={iterations}");
         }
         "hold" => {
             let seconds: f64 = arg(4).parse().expect("seconds");
