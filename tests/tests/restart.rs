@@ -26,7 +26,7 @@ fn a_restart_is_detected_and_the_pool_recovers() {
         let lock = lock.clone();
         thread::spawn(move || {
             let started = Instant::now();
-            let result = lock.acquire().map(|g| drop(g));
+            let result = lock.acquire().map(drop);
             (result, started.elapsed())
         })
     };
