@@ -1,0 +1,468 @@
+//! How close the library comes to the raw protocol: `cargo bench -p
+//! mysql-lock-tests --bench locks` (add `-- --quick` for a short run).
+//!
+//! Round trips on these machines take either about 20 µs or about 150 µs
+//! depending on where the server's thread runs, which changes between
+//! connections and runs. So every figure is a ratio between variants
+//! measured in interleaved rounds of the same run, each round on fresh
+//! connections for every variant, and the table reports the median over
+//! rounds.
+
+use mysql::prelude::Queryable;
+use mysql_lock::Lock;
+use std::time::{Duration, Instant};
+
+/// The floor: one connection held for the whole run, sending `GET_LOCK`
+/// and `RELEASE_LOCK` directly.
+struct Raw {
+    conn: mysql::Conn,
+    get: mysql::Statement,
+    release: mysql::Statement,
+}
+
+impl Raw {
+    fn new() -> Self {
+        let mut conn = mysql::Conn::new(mysql::Opts::from_url(&tcp_url()).unwrap()).unwrap();
+        let get = conn.prep("SELECT GET_LOCK(?, ?)").unwrap();
+        let release = conn.prep("SELECT RELEASE_LOCK(?)").unwrap();
+        Self { conn, get, release }
+    }
+
+    fn get(&mut self, name: &str) {
+        let got: Option<i64> = self.conn.exec_first(&self.get, (name, 60.0)).unwrap();
+        assert_eq!(got, Some(1));
+    }
+
+    fn release(&mut self, name: &str) {
+        let released: Option<i64> = self.conn.exec_first(&self.release, (name,)).unwrap();
+        assert_eq!(released, Some(1));
+    }
+
+    /// Prepared statements (binary protocol), statement handles kept.
+    fn cycle_prepared(&mut self, name: &str) {
+        self.get(name);
+        self.release(name);
+    }
+
+    /// Text protocol with a constant query (no name ever formatted in).
+    fn cycle_text(&mut self) {
+        let got: Option<i64> = self.conn.query_first("SELECT GET_LOCK('bench-raw-text', 60)").unwrap();
+        assert_eq!(got, Some(1));
+        let released: Option<i64> = self.conn.query_first("SELECT RELEASE_LOCK('bench-raw-text')").unwrap();
+        assert_eq!(released, Some(1));
+    }
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    values[values.len() / 2]
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+struct Settings {
+    quick: bool,
+    rounds: usize,
+    cycles: usize,
+    contended_rounds: usize,
+}
+
+/// Runs `variants` in interleaved rounds; returns per-variant median rates
+/// (cycles/s) and the median over rounds of each variant's ratio to the
+/// fastest of the first `floors` variants in the same round.
+fn interleaved(
+    settings: &Settings,
+    floors: usize,
+    variants: &mut [(&str, &mut dyn FnMut(usize))],
+) -> Vec<(String, f64, f64)> {
+    let mut rates = vec![Vec::new(); variants.len()];
+    let mut ratios = vec![Vec::new(); variants.len()];
+    for round in 0..settings.rounds {
+        let mut round_rates = vec![0.0; variants.len()];
+        // Alternate the order so that no variant always runs first.
+        let order: Vec<usize> = if round % 2 == 0 {
+            (0..variants.len()).collect()
+        } else {
+            (0..variants.len()).rev().collect()
+        };
+        for i in order {
+            let (_, run) = &mut variants[i];
+            run(10); // warm-up: fresh connections, prepared statements
+            let started = Instant::now();
+            run(settings.cycles);
+            round_rates[i] = settings.cycles as f64 / started.elapsed().as_secs_f64();
+        }
+        let floor = round_rates[..floors].iter().cloned().fold(0.0, f64::max);
+        for i in 0..variants.len() {
+            rates[i].push(round_rates[i]);
+            ratios[i].push(round_rates[i] / floor);
+        }
+    }
+    variants
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| (name.to_string(), median(&mut rates[i]), median(&mut ratios[i])))
+        .collect()
+}
+
+/// The alias the library variants use: the test server over TCP, as the
+/// raw variants.
+const ALIAS: &str = "bench";
+
+fn fresh_library_connections() {
+    mysql_lock::close_idle_connections(ALIAS).unwrap();
+}
+
+/// The server URL, over loopback TCP (the driver would otherwise switch a
+/// loopback URL to the Unix socket).
+fn tcp_url() -> String {
+    let url = testkit::url();
+    if url.contains("prefer_socket") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&prefer_socket=false")
+    } else {
+        format!("{url}?prefer_socket=false")
+    }
+}
+
+fn uncontended(settings: &Settings) {
+    println!("\n## Uncontended acquire + release (one thread)\n");
+    let name = testkit::unique("bench-uncontended");
+    let lock = Lock::new(name.as_str()).using(ALIAS).timeout(Duration::from_secs(60));
+    let server_name = lock.name().unwrap().to_owned();
+    let mut raw_prepared = None::<Raw>;
+    let mut raw_text = None::<Raw>;
+    let results = interleaved(
+        settings,
+        2,
+        &mut [
+            ("raw, prepared (the floor)", &mut |n| {
+                if n == 10 {
+                    raw_prepared = Some(Raw::new());
+                }
+                let raw = raw_prepared.as_mut().unwrap();
+                for _ in 0..n {
+                    raw.cycle_prepared(&server_name);
+                }
+            }),
+            ("raw, text protocol", &mut |n| {
+                if n == 10 {
+                    raw_text = Some(Raw::new());
+                }
+                let raw = raw_text.as_mut().unwrap();
+                for _ in 0..n {
+                    raw.cycle_text();
+                }
+            }),
+            ("Lock::acquire + release", &mut |n| {
+                if n == 10 {
+                    fresh_library_connections();
+                }
+                for _ in 0..n {
+                    lock.acquire().unwrap().release().unwrap();
+                }
+            }),
+        ],
+    );
+    table(&results);
+}
+
+fn table(results: &[(String, f64, f64)]) {
+    println!("| variant | per second (median) | × the floor (median of rounds) |");
+    println!("| --- | ---: | ---: |");
+    for (name, rate, ratio) in results {
+        println!("| {name} | {rate:.0} | {ratio:.3} |");
+    }
+}
+
+/// Records hand-offs: the time from a holder's release to the next
+/// holder's acquire, when the next holder is another worker.
+struct Handoff {
+    last_release: std::sync::Mutex<(usize, Option<Instant>)>,
+}
+
+impl Handoff {
+    fn new() -> Self {
+        Self { last_release: std::sync::Mutex::new((usize::MAX, None)) }
+    }
+
+    /// Called right after acquiring; returns the hand-off time, if any.
+    fn acquired(&self, me: usize) -> Option<Duration> {
+        match *self.last_release.lock().unwrap() {
+            (who, Some(at)) if who != me => Some(at.elapsed()),
+            _ => None,
+        }
+    }
+
+    /// Called right before releasing.
+    fn releasing(&self, me: usize) {
+        *self.last_release.lock().unwrap() = (me, Some(Instant::now()));
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Raw,
+    Library,
+}
+
+/// `threads` workers take one name for `duration`; returns acquisitions
+/// per second and the hand-off samples.
+fn run_threads(mode: Mode, threads: usize, name: &str, duration: Duration) -> (f64, Vec<Duration>) {
+    let handoff = std::sync::Arc::new(Handoff::new());
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(threads));
+    let workers: Vec<_> = (0..threads)
+        .map(|me| {
+            let (handoff, barrier, name) = (handoff.clone(), barrier.clone(), name.to_owned());
+            std::thread::spawn(move || {
+                let lock = Lock::new(name.as_str()).using(ALIAS).timeout(Duration::from_secs(60));
+                let server_name = lock.name().unwrap().to_owned();
+                let mut raw = (mode == Mode::Raw).then(Raw::new);
+                if mode == Mode::Library {
+                    lock.acquire().unwrap().release().unwrap(); // open a connection
+                }
+                let mut samples = Vec::new();
+                let mut count = 0u64;
+                barrier.wait();
+                let started = Instant::now();
+                while started.elapsed() < duration {
+                    match &mut raw {
+                        Some(raw) => {
+                            raw.get(&server_name);
+                            samples.extend(handoff.acquired(me));
+                            handoff.releasing(me);
+                            raw.release(&server_name);
+                        }
+                        None => {
+                            let guard = lock.acquire().unwrap();
+                            samples.extend(handoff.acquired(me));
+                            handoff.releasing(me);
+                            guard.release().unwrap();
+                        }
+                    }
+                    count += 1;
+                }
+                (count, started.elapsed(), samples)
+            })
+        })
+        .collect();
+    let mut total = 0;
+    let mut longest = Duration::ZERO;
+    let mut samples = Vec::new();
+    for worker in workers {
+        let (count, elapsed, worker_samples) = worker.join().unwrap();
+        total += count;
+        longest = longest.max(elapsed);
+        samples.extend(worker_samples);
+    }
+    (total as f64 / longest.as_secs_f64(), samples)
+}
+
+fn contended(settings: &Settings) {
+    println!("\n## Contended: one name, several workers\n");
+    println!("| workers | raw acquisitions/s | library acquisitions/s | × raw (median of rounds) | hand-off p50 / p99, raw | hand-off p50 / p99, library |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    let duration = Duration::from_millis(if settings.quick { 300 } else { 1000 });
+    for threads in [2, 4, 8] {
+        let name = testkit::unique("bench-contended");
+        let (mut raw_rates, mut lib_rates, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut raw_samples, mut lib_samples) = (Vec::new(), Vec::new());
+        for round in 0..settings.contended_rounds {
+            fresh_library_connections();
+            let order = if round % 2 == 0 { [Mode::Raw, Mode::Library] } else { [Mode::Library, Mode::Raw] };
+            let mut rates = [0.0; 2];
+            for mode in order {
+                let (rate, samples) = run_threads(mode, threads, &name, duration);
+                if mode == Mode::Raw {
+                    rates[0] = rate;
+                    raw_samples.extend(samples);
+                } else {
+                    rates[1] = rate;
+                    lib_samples.extend(samples);
+                }
+            }
+            raw_rates.push(rates[0]);
+            lib_rates.push(rates[1]);
+            ratios.push(rates[1] / rates[0]);
+        }
+        raw_samples.sort();
+        lib_samples.sort();
+        let fmt = |s: &[Duration]| {
+            if s.is_empty() {
+                "n/a".to_owned()
+            } else {
+                format!("{:.0} / {:.0} µs", micros(percentile(s, 0.5)), micros(percentile(s, 0.99)))
+            }
+        };
+        println!(
+            "| {threads} threads | {:.0} | {:.0} | {:.3} | {} | {} |",
+            median(&mut raw_rates),
+            median(&mut lib_rates),
+            median(&mut ratios),
+            fmt(&raw_samples),
+            fmt(&lib_samples),
+        );
+    }
+    for processes in [2, 4] {
+        let name = testkit::unique("bench-processes");
+        let (mut raw_rates, mut lib_rates, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        for round in 0..settings.contended_rounds {
+            let order = if round % 2 == 0 { ["raw", "library"] } else { ["library", "raw"] };
+            let mut rates = [0.0; 2];
+            for mode in order {
+                let rate = run_processes(mode, processes, &name, duration);
+                rates[usize::from(mode == "library")] = rate;
+            }
+            raw_rates.push(rates[0]);
+            lib_rates.push(rates[1]);
+            ratios.push(rates[1] / rates[0]);
+        }
+        println!(
+            "| {processes} processes | {:.0} | {:.0} | {:.3} | | |",
+            median(&mut raw_rates),
+            median(&mut lib_rates),
+            median(&mut ratios),
+        );
+    }
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+/// `processes` copies of this binary take one name for `duration`.
+fn run_processes(mode: &str, processes: usize, name: &str, duration: Duration) -> f64 {
+    let start_at = std::time::SystemTime::now() + Duration::from_millis(700);
+    let start_at = start_at.duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let children: Vec<_> = (0..processes)
+        .map(|_| {
+            std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--child", mode, name, &duration.as_millis().to_string(), &start_at.to_string()])
+                .env("MYSQL_URL", testkit::url())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut total = 0.0;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        total += String::from_utf8_lossy(&out.stdout).trim().parse::<f64>().unwrap();
+    }
+    total
+}
+
+/// The child side of [`run_processes`]: prints its acquisitions per second.
+fn child(args: &[String]) {
+    let (mode, name) = (args[0].as_str(), args[1].as_str());
+    let duration = Duration::from_millis(args[2].parse().unwrap());
+    let start_at: u128 = args[3].parse().unwrap();
+    let lock = Lock::new(name).using(ALIAS).timeout(Duration::from_secs(60));
+    let server_name = lock.name().unwrap().to_owned();
+    let mut raw = (mode == "raw").then(Raw::new);
+    if raw.is_none() {
+        lock.acquire().unwrap().release().unwrap();
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    if start_at > now {
+        std::thread::sleep(Duration::from_nanos((start_at - now) as u64));
+    }
+    let started = Instant::now();
+    let mut count = 0u64;
+    while started.elapsed() < duration {
+        match &mut raw {
+            Some(raw) => raw.cycle_prepared(&server_name),
+            None => lock.acquire().unwrap().release().unwrap(),
+        }
+        count += 1;
+    }
+    println!("{}", count as f64 / started.elapsed().as_secs_f64());
+}
+
+fn many_names(settings: &Settings) {
+    println!("\n## Many names held at once by one thread (acquire all, then release all)\n");
+    println!("| locks held | raw µs per lock | library µs per lock | × raw (median of rounds) | raw, spread over 100 connections, µs per lock |");
+    println!("| ---: | ---: | ---: | ---: | ---: |");
+    let sizes: &[usize] = if settings.quick { &[1, 100, 2000] } else { &[1, 100, 10_000] };
+    for &n in sizes {
+        let base = testkit::unique("bench-many");
+        let locks: Vec<Lock> = (0..n)
+            .map(|i| Lock::new(format!("{base}-{i}")).using(ALIAS).timeout(Duration::from_secs(60)))
+            .collect();
+        let names: Vec<String> = locks.iter().map(|l| l.name().unwrap().to_owned()).collect();
+        let repeat = (2000 / n).max(1);
+        let rounds = if n >= 2000 { 3 } else { settings.rounds };
+        let (mut raw_cost, mut lib_cost, mut ratios, mut spread_cost) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            let mut raw = Raw::new();
+            raw.cycle_prepared(&names[0]);
+            let started = Instant::now();
+            for _ in 0..repeat {
+                for name in &names {
+                    raw.get(name);
+                }
+                for name in &names {
+                    raw.release(name);
+                }
+            }
+            let raw_us = micros(started.elapsed()) / (n * repeat) as f64;
+
+            fresh_library_connections();
+            locks[0].acquire().unwrap().release().unwrap();
+            let started = Instant::now();
+            for _ in 0..repeat {
+                let guards: Vec<_> = locks.iter().map(|l| l.acquire().unwrap()).collect();
+                for guard in guards {
+                    guard.release().unwrap();
+                }
+            }
+            let lib_us = micros(started.elapsed()) / (n * repeat) as f64;
+
+            if n >= 100 {
+                let mut conns: Vec<Raw> = (0..100).map(|_| Raw::new()).collect();
+                let started = Instant::now();
+                for (i, name) in names.iter().enumerate() {
+                    conns[i % 100].get(name);
+                }
+                for (i, name) in names.iter().enumerate() {
+                    conns[i % 100].release(name);
+                }
+                spread_cost.push(micros(started.elapsed()) / n as f64);
+            }
+            raw_cost.push(raw_us);
+            lib_cost.push(lib_us);
+            ratios.push(raw_us / lib_us);
+        }
+        let spread = if spread_cost.is_empty() { "n/a".to_owned() } else { format!("{:.1}", median(&mut spread_cost)) };
+        println!(
+            "| {n} | {:.1} | {:.1} | {:.3} | {spread} |",
+            median(&mut raw_cost),
+            median(&mut lib_cost),
+            median(&mut ratios),
+        );
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--child") {
+        mysql_lock::register(ALIAS, &tcp_url()).unwrap();
+        return child(&args[1..]);
+    }
+    let quick = std::env::args().any(|a| a == "--quick");
+    testkit::setup();
+    mysql_lock::register(ALIAS, &tcp_url()).unwrap();
+    let settings = if quick {
+        Settings { quick, rounds: 5, cycles: 300, contended_rounds: 3 }
+    } else {
+        Settings { quick, rounds: 15, cycles: 2000, contended_rounds: 5 }
+    };
+    println!("# mysql-lock benchmark ({} rounds of {} cycles)", settings.rounds, settings.cycles);
+    uncontended(&settings);
+    contended(&settings);
+    many_names(&settings);
+}
