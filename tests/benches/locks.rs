@@ -28,6 +28,14 @@ impl Raw {
         Self { conn, get, release }
     }
 
+    /// Pins this connection's server thread to CPU 0 when `pin`.
+    fn pinned(self, pin: bool) -> Self {
+        if pin {
+            pin_server_connection(u64::from(self.conn.connection_id()), 0);
+        }
+        self
+    }
+
     fn get(&mut self, name: &str) {
         let got: Option<i64> = self.conn.exec_first(&self.get, (name, 60.0)).unwrap();
         assert_eq!(got, Some(1));
@@ -53,6 +61,53 @@ impl Raw {
     }
 }
 
+/// Pins the calling thread to CPU `core`.
+fn pin_current_thread(core: usize) -> bool {
+    let Ok(link) = std::fs::read_link("/proc/thread-self") else { return false };
+    let tid = link.file_name().unwrap().to_string_lossy().into_owned();
+    taskset(core, &tid)
+}
+
+/// Pins the server thread that serves connection `id` to CPU `core` (only
+/// possible when the server runs on this machine and we may do it).
+fn pin_server_connection(id: u64, core: usize) -> bool {
+    let tid: Option<u64> = testkit::admin()
+        .exec_first("SELECT TID FROM information_schema.PROCESSLIST WHERE ID = ?", (id,))
+        .ok()
+        .flatten();
+    tid.is_some_and(|tid| taskset(core, &tid.to_string()))
+}
+
+/// Lets the calling thread run on every CPU again.
+fn pin_current_thread_all() {
+    if let Ok(link) = std::fs::read_link("/proc/thread-self") {
+        let tid = link.file_name().unwrap().to_string_lossy().into_owned();
+        let _ = std::process::Command::new("taskset")
+            .args(["-pc", "0-1023", &tid])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+fn taskset(core: usize, tid: &str) -> bool {
+    std::process::Command::new("taskset")
+        .args(["-pc", &core.to_string(), tid])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Gives every server thread all CPUs back.
+fn unpin_server() {
+    let _ = std::process::Command::new("sh")
+        .args(["-c", "for p in $(pidof mariadbd mysqld); do taskset -apc 0-1023 $p; done"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+}
+
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(|a, b| a.partial_cmp(b).unwrap());
     values[values.len() / 2]
@@ -64,6 +119,9 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 struct Settings {
     quick: bool,
+    /// Client thread and server threads pinned to CPU 0 (single-thread
+    /// figures only), to take the round trip's placement out of the ratio.
+    pin: bool,
     rounds: usize,
     cycles: usize,
     contended_rounds: usize,
@@ -111,6 +169,16 @@ fn interleaved(
 /// raw variants.
 const ALIAS: &str = "bench";
 
+/// Opens the library's connection for this thread and pins its server
+/// thread to CPU 0 when `pin` (one thread reuses the same pooled connection).
+fn pin_library_connection(lock: &Lock, pin: bool) {
+    let guard = lock.acquire().unwrap();
+    if pin {
+        pin_server_connection(guard.connection_id(), 0);
+    }
+    guard.release().unwrap();
+}
+
 fn fresh_library_connections() {
     mysql_lock::close_idle_connections(ALIAS).unwrap();
 }
@@ -141,7 +209,7 @@ fn uncontended(settings: &Settings) {
         &mut [
             ("raw, prepared (the floor)", &mut |n| {
                 if n == 10 {
-                    raw_prepared = Some(Raw::new());
+                    raw_prepared = Some(Raw::new().pinned(settings.pin));
                 }
                 let raw = raw_prepared.as_mut().unwrap();
                 for _ in 0..n {
@@ -150,7 +218,7 @@ fn uncontended(settings: &Settings) {
             }),
             ("raw, text protocol", &mut |n| {
                 if n == 10 {
-                    raw_text = Some(Raw::new());
+                    raw_text = Some(Raw::new().pinned(settings.pin));
                 }
                 let raw = raw_text.as_mut().unwrap();
                 for _ in 0..n {
@@ -160,6 +228,7 @@ fn uncontended(settings: &Settings) {
             ("Lock::acquire + release", &mut |n| {
                 if n == 10 {
                     fresh_library_connections();
+                    pin_library_connection(&lock, settings.pin);
                 }
                 for _ in 0..n {
                     lock.acquire().unwrap().release().unwrap();
@@ -398,7 +467,7 @@ fn many_names(settings: &Settings) {
         let rounds = if n >= 2000 { 3 } else { settings.rounds };
         let (mut raw_cost, mut lib_cost, mut ratios, mut spread_cost) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for _ in 0..rounds {
-            let mut raw = Raw::new();
+            let mut raw = Raw::new().pinned(settings.pin);
             raw.cycle_prepared(&names[0]);
             let started = Instant::now();
             for _ in 0..repeat {
@@ -412,7 +481,7 @@ fn many_names(settings: &Settings) {
             let raw_us = micros(started.elapsed()) / (n * repeat) as f64;
 
             fresh_library_connections();
-            locks[0].acquire().unwrap().release().unwrap();
+            pin_library_connection(&locks[0], settings.pin);
             let started = Instant::now();
             for _ in 0..repeat {
                 let guards: Vec<_> = locks.iter().map(|l| l.acquire().unwrap()).collect();
@@ -423,7 +492,7 @@ fn many_names(settings: &Settings) {
             let lib_us = micros(started.elapsed()) / (n * repeat) as f64;
 
             if n >= 100 {
-                let mut conns: Vec<Raw> = (0..100).map(|_| Raw::new()).collect();
+                let mut conns: Vec<Raw> = (0..100).map(|_| Raw::new().pinned(settings.pin)).collect();
                 let started = Instant::now();
                 for (i, name) in names.iter().enumerate() {
                     conns[i % 100].get(name);
@@ -457,12 +526,31 @@ fn main() {
     testkit::setup();
     mysql_lock::register(ALIAS, &tcp_url()).unwrap();
     let settings = if quick {
-        Settings { quick, rounds: 5, cycles: 300, contended_rounds: 3 }
+        Settings { quick, pin: false, rounds: 5, cycles: 300, contended_rounds: 3 }
     } else {
-        Settings { quick, rounds: 15, cycles: 2000, contended_rounds: 5 }
+        Settings { quick, pin: false, rounds: 15, cycles: 2000, contended_rounds: 5 }
     };
     println!("# mysql-lock benchmark ({} rounds of {} cycles)", settings.rounds, settings.cycles);
+    let unpinned = std::env::args().any(|a| a == "--no-pin");
+    let pin = !unpinned && pin_current_thread(0) && {
+        let probe = Raw::new();
+        pin_server_connection(u64::from(probe.conn.connection_id()), 0)
+    };
+    let settings = Settings { pin, ..settings };
+    println!(
+        "single-thread figures: {}",
+        if pin {
+            "client thread and each connection's server thread pinned to CPU 0 (--no-pin to disable)"
+        } else {
+            "not pinned (the server is not local, or taskset failed): expect noisy ratios"
+        }
+    );
     uncontended(&settings);
-    contended(&settings);
     many_names(&settings);
+    if pin {
+        // Contended figures need both CPUs.
+        unpin_server();
+        pin_current_thread_all();
+    }
+    contended(&settings);
 }
