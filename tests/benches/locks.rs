@@ -54,16 +54,24 @@ impl Raw {
 
     /// Text protocol with a constant query (no name ever formatted in).
     fn cycle_text(&mut self) {
-        let got: Option<i64> = self.conn.query_first("SELECT GET_LOCK('bench-raw-text', 60)").unwrap();
+        let got: Option<i64> = self
+            .conn
+            .query_first("SELECT GET_LOCK('bench-raw-text', 60)")
+            .unwrap();
         assert_eq!(got, Some(1));
-        let released: Option<i64> = self.conn.query_first("SELECT RELEASE_LOCK('bench-raw-text')").unwrap();
+        let released: Option<i64> = self
+            .conn
+            .query_first("SELECT RELEASE_LOCK('bench-raw-text')")
+            .unwrap();
         assert_eq!(released, Some(1));
     }
 }
 
 /// Pins the calling thread to CPU `core`.
 fn pin_current_thread(core: usize) -> bool {
-    let Ok(link) = std::fs::read_link("/proc/thread-self") else { return false };
+    let Ok(link) = std::fs::read_link("/proc/thread-self") else {
+        return false;
+    };
     let tid = link.file_name().unwrap().to_string_lossy().into_owned();
     taskset(core, &tid)
 }
@@ -72,7 +80,10 @@ fn pin_current_thread(core: usize) -> bool {
 /// possible when the server runs on this machine and we may do it).
 fn pin_server_connection(id: u64, core: usize) -> bool {
     let tid: Option<u64> = testkit::admin()
-        .exec_first("SELECT TID FROM information_schema.PROCESSLIST WHERE ID = ?", (id,))
+        .exec_first(
+            "SELECT TID FROM information_schema.PROCESSLIST WHERE ID = ?",
+            (id,),
+        )
         .ok()
         .flatten();
     tid.is_some_and(|tid| taskset(core, &tid.to_string()))
@@ -102,7 +113,10 @@ fn taskset(core: usize, tid: &str) -> bool {
 /// Gives every server thread all CPUs back.
 fn unpin_server() {
     let _ = std::process::Command::new("sh")
-        .args(["-c", "for p in $(pidof mariadbd mysqld); do taskset -apc 0-1023 $p; done"])
+        .args([
+            "-c",
+            "for p in $(pidof mariadbd mysqld); do taskset -apc 0-1023 $p; done",
+        ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status();
@@ -161,7 +175,13 @@ fn interleaved(
     variants
         .iter()
         .enumerate()
-        .map(|(i, (name, _))| (name.to_string(), median(&mut rates[i]), median(&mut ratios[i])))
+        .map(|(i, (name, _))| {
+            (
+                name.to_string(),
+                median(&mut rates[i]),
+                median(&mut ratios[i]),
+            )
+        })
         .collect()
 }
 
@@ -199,7 +219,9 @@ fn tcp_url() -> String {
 fn uncontended(settings: &Settings) {
     println!("\n## Uncontended acquire + release (one thread)\n");
     let name = testkit::unique("bench-uncontended");
-    let lock = Lock::new(name.as_str()).using(ALIAS).timeout(Duration::from_secs(60));
+    let lock = Lock::new(name.as_str())
+        .using(ALIAS)
+        .timeout(Duration::from_secs(60));
     let server_name = lock.name().unwrap().to_owned();
     let mut raw_prepared = None::<Raw>;
     let mut raw_text = None::<Raw>;
@@ -255,7 +277,9 @@ struct Handoff {
 
 impl Handoff {
     fn new() -> Self {
-        Self { last_release: std::sync::Mutex::new((usize::MAX, None)) }
+        Self {
+            last_release: std::sync::Mutex::new((usize::MAX, None)),
+        }
     }
 
     /// Called right after acquiring; returns the hand-off time, if any.
@@ -287,7 +311,9 @@ fn run_threads(mode: Mode, threads: usize, name: &str, duration: Duration) -> (f
         .map(|me| {
             let (handoff, barrier, name) = (handoff.clone(), barrier.clone(), name.to_owned());
             std::thread::spawn(move || {
-                let lock = Lock::new(name.as_str()).using(ALIAS).timeout(Duration::from_secs(60));
+                let lock = Lock::new(name.as_str())
+                    .using(ALIAS)
+                    .timeout(Duration::from_secs(60));
                 let server_name = lock.name().unwrap().to_owned();
                 let mut raw = (mode == Mode::Raw).then(Raw::new);
                 if mode == Mode::Library {
@@ -341,7 +367,11 @@ fn contended(settings: &Settings) {
         let (mut raw_samples, mut lib_samples) = (Vec::new(), Vec::new());
         for round in 0..settings.contended_rounds {
             fresh_library_connections();
-            let order = if round % 2 == 0 { [Mode::Raw, Mode::Library] } else { [Mode::Library, Mode::Raw] };
+            let order = if round % 2 == 0 {
+                [Mode::Raw, Mode::Library]
+            } else {
+                [Mode::Library, Mode::Raw]
+            };
             let mut rates = [0.0; 2];
             for mode in order {
                 let (rate, samples) = run_threads(mode, threads, &name, duration);
@@ -363,7 +393,11 @@ fn contended(settings: &Settings) {
             if s.is_empty() {
                 "n/a".to_owned()
             } else {
-                format!("{:.0} / {:.0} µs", micros(percentile(s, 0.5)), micros(percentile(s, 0.99)))
+                format!(
+                    "{:.0} / {:.0} µs",
+                    micros(percentile(s, 0.5)),
+                    micros(percentile(s, 0.99))
+                )
             }
         };
         println!(
@@ -379,7 +413,11 @@ fn contended(settings: &Settings) {
         let name = testkit::unique("bench-processes");
         let (mut raw_rates, mut lib_rates, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
         for round in 0..settings.contended_rounds {
-            let order = if round % 2 == 0 { ["raw", "library"] } else { ["library", "raw"] };
+            let order = if round % 2 == 0 {
+                ["raw", "library"]
+            } else {
+                ["library", "raw"]
+            };
             let mut rates = [0.0; 2];
             for mode in order {
                 let rate = run_processes(mode, processes, &name, duration);
@@ -405,11 +443,20 @@ fn micros(d: Duration) -> f64 {
 /// `processes` copies of this binary take one name for `duration`.
 fn run_processes(mode: &str, processes: usize, name: &str, duration: Duration) -> f64 {
     let start_at = std::time::SystemTime::now() + Duration::from_millis(700);
-    let start_at = start_at.duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let start_at = start_at
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     let children: Vec<_> = (0..processes)
         .map(|_| {
             std::process::Command::new(std::env::current_exe().unwrap())
-                .args(["--child", mode, name, &duration.as_millis().to_string(), &start_at.to_string()])
+                .args([
+                    "--child",
+                    mode,
+                    name,
+                    &duration.as_millis().to_string(),
+                    &start_at.to_string(),
+                ])
                 .env("MYSQL_URL", testkit::url())
                 .stdout(std::process::Stdio::piped())
                 .spawn()
@@ -420,7 +467,10 @@ fn run_processes(mode: &str, processes: usize, name: &str, duration: Duration) -
     for child in children {
         let out = child.wait_with_output().unwrap();
         assert!(out.status.success(), "{out:?}");
-        total += String::from_utf8_lossy(&out.stdout).trim().parse::<f64>().unwrap();
+        total += String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<f64>()
+            .unwrap();
     }
     total
 }
@@ -430,13 +480,18 @@ fn child(args: &[String]) {
     let (mode, name) = (args[0].as_str(), args[1].as_str());
     let duration = Duration::from_millis(args[2].parse().unwrap());
     let start_at: u128 = args[3].parse().unwrap();
-    let lock = Lock::new(name).using(ALIAS).timeout(Duration::from_secs(60));
+    let lock = Lock::new(name)
+        .using(ALIAS)
+        .timeout(Duration::from_secs(60));
     let server_name = lock.name().unwrap().to_owned();
     let mut raw = (mode == "raw").then(Raw::new);
     if raw.is_none() {
         lock.acquire().unwrap().release().unwrap();
     }
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     if start_at > now {
         std::thread::sleep(Duration::from_nanos((start_at - now) as u64));
     }
@@ -456,16 +511,25 @@ fn many_names(settings: &Settings) {
     println!("\n## Many names held at once by one thread (acquire all, then release all)\n");
     println!("| locks held | raw µs per lock | library µs per lock | × raw (median of rounds) | raw, spread over 100 connections, µs per lock |");
     println!("| ---: | ---: | ---: | ---: | ---: |");
-    let sizes: &[usize] = if settings.quick { &[1, 100, 2000] } else { &[1, 100, 10_000] };
+    let sizes: &[usize] = if settings.quick {
+        &[1, 100, 2000]
+    } else {
+        &[1, 100, 10_000]
+    };
     for &n in sizes {
         let base = testkit::unique("bench-many");
         let locks: Vec<Lock> = (0..n)
-            .map(|i| Lock::new(format!("{base}-{i}")).using(ALIAS).timeout(Duration::from_secs(60)))
+            .map(|i| {
+                Lock::new(format!("{base}-{i}"))
+                    .using(ALIAS)
+                    .timeout(Duration::from_secs(60))
+            })
             .collect();
         let names: Vec<String> = locks.iter().map(|l| l.name().unwrap().to_owned()).collect();
         let repeat = (2000 / n).max(1);
         let rounds = if n >= 2000 { 3 } else { settings.rounds };
-        let (mut raw_cost, mut lib_cost, mut ratios, mut spread_cost) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut raw_cost, mut lib_cost, mut ratios, mut spread_cost) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for _ in 0..rounds {
             let mut raw = Raw::new().pinned(settings.pin);
             raw.cycle_prepared(&names[0]);
@@ -492,7 +556,8 @@ fn many_names(settings: &Settings) {
             let lib_us = micros(started.elapsed()) / (n * repeat) as f64;
 
             if n >= 100 {
-                let mut conns: Vec<Raw> = (0..100).map(|_| Raw::new().pinned(settings.pin)).collect();
+                let mut conns: Vec<Raw> =
+                    (0..100).map(|_| Raw::new().pinned(settings.pin)).collect();
                 let started = Instant::now();
                 for (i, name) in names.iter().enumerate() {
                     conns[i % 100].get(name);
@@ -506,7 +571,11 @@ fn many_names(settings: &Settings) {
             lib_cost.push(lib_us);
             ratios.push(raw_us / lib_us);
         }
-        let spread = if spread_cost.is_empty() { "n/a".to_owned() } else { format!("{:.1}", median(&mut spread_cost)) };
+        let spread = if spread_cost.is_empty() {
+            "n/a".to_owned()
+        } else {
+            format!("{:.1}", median(&mut spread_cost))
+        };
         println!(
             "| {n} | {:.1} | {:.1} | {:.3} | {spread} |",
             median(&mut raw_cost),
@@ -526,11 +595,26 @@ fn main() {
     testkit::setup();
     mysql_lock::register(ALIAS, &tcp_url()).unwrap();
     let settings = if quick {
-        Settings { quick, pin: false, rounds: 5, cycles: 300, contended_rounds: 3 }
+        Settings {
+            quick,
+            pin: false,
+            rounds: 5,
+            cycles: 300,
+            contended_rounds: 3,
+        }
     } else {
-        Settings { quick, pin: false, rounds: 15, cycles: 2000, contended_rounds: 5 }
+        Settings {
+            quick,
+            pin: false,
+            rounds: 15,
+            cycles: 2000,
+            contended_rounds: 5,
+        }
     };
-    println!("# mysql-lock benchmark ({} rounds of {} cycles)", settings.rounds, settings.cycles);
+    println!(
+        "# mysql-lock benchmark ({} rounds of {} cycles)",
+        settings.rounds, settings.cycles
+    );
     let unpinned = std::env::args().any(|a| a == "--no-pin");
     let pin = !unpinned && pin_current_thread(0) && {
         let probe = Raw::new();

@@ -1,0 +1,654 @@
+//! The arguments of `#[mysql_lock(...)]`.
+//!
+//! Every argument is `key = value`, separated by commas. Each key has one
+//! setter; every mistake is recorded and parsing goes on with the next
+//! argument, so that one build reports all of them.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::ext::IdentExt;
+use syn::parse::{ParseStream, Parser};
+use syn::{Expr, ExprLit, ExprUnary, Ident, Lit, LitStr, Token, UnOp};
+
+use crate::errors::Errors;
+
+/// The timeout when none is given, as `mysql_lock::Lock::DEFAULT_TIMEOUT`.
+const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
+
+/// From this many seconds on, the runtime waits without limit (10^8 s is
+/// about 3 years); such a timeout is spelled `"forever"` instead.
+const MAX_TIMEOUT_SECS: f64 = 1e8;
+
+/// The alias when none is given, as `mysql_lock::DEFAULT_ALIAS`.
+const DEFAULT_ALIAS: &str = "default";
+
+const KEYS: [&str; 4] = ["name", "timeout", "using", "crate"];
+const KEY_LIST: &str = "`name`, `timeout`, `using` and `crate`";
+
+/// Likely meanings of keys that are not ours, checked before spelling.
+const SYNONYMS: [(&str, &str); 14] = [
+    ("lock", "name"),
+    ("lock_name", "name"),
+    ("key", "name"),
+    ("wait", "timeout"),
+    ("timeout_secs", "timeout"),
+    ("secs", "timeout"),
+    ("seconds", "timeout"),
+    ("alias", "using"),
+    ("db", "using"),
+    ("database", "using"),
+    ("connection", "using"),
+    ("krate", "crate"),
+    ("crate_path", "crate"),
+    ("path", "crate"),
+];
+
+/// Validated arguments.
+pub(crate) struct Args {
+    pub(crate) name: String,
+    pub(crate) timeout: Timeout,
+    pub(crate) using: String,
+    /// The path of the runtime crate, `::mysql_lock` unless overridden.
+    pub(crate) krate: syn::Path,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Timeout {
+    /// Finite, not negative, below [`MAX_TIMEOUT_SECS`].
+    Seconds(f64),
+    Forever,
+}
+
+/// Parses and validates the arguments; the error holds every mistake.
+pub(crate) fn parse(args: TokenStream) -> syn::Result<Args> {
+    let mut config = Config::default();
+    let mut errors = Errors::default();
+    let parser = |input: ParseStream| {
+        parse_each(input, &mut config, &mut errors);
+        Ok(())
+    };
+    parser.parse2(args)?;
+    config.build(errors)
+}
+
+fn parse_each(input: ParseStream, config: &mut Config, errors: &mut Errors) {
+    while !input.is_empty() {
+        let result = if input.peek(LitStr) {
+            // `#[mysql_lock("job")]`: a name, written without its key.
+            config.name_misspelled = true;
+            positional_name(input)
+        } else {
+            parse_key(input).and_then(|key| config.set(&key, parse_value(input, &key)))
+        };
+        let result = result.and_then(|()| parse_separator(input));
+        if let Err(error) = result {
+            errors.push(error);
+            skip_past_comma(input);
+        }
+    }
+}
+
+fn positional_name(input: ParseStream) -> syn::Result<()> {
+    let lit: LitStr = input.parse()?;
+    let message = format!("give the lock name as `name = {}`", lit.token());
+    Err(syn::Error::new_spanned(lit, message))
+}
+
+fn parse_key(input: ParseStream) -> syn::Result<Ident> {
+    input
+        .call(Ident::parse_any)
+        .map_err(|error| syn::Error::new(error.span(), format!("expected one of {KEY_LIST}")))
+}
+
+fn parse_value(input: ParseStream, key: &Ident) -> syn::Result<Expr> {
+    if !input.peek(Token![=]) {
+        let span = if input.is_empty() || input.peek(Token![,]) {
+            key.span()
+        } else {
+            input.span()
+        };
+        let message = format!(
+            "expected `=` after `{key}`, as in `{key} = {}`",
+            example(key)
+        );
+        return Err(syn::Error::new(span, message));
+    }
+    let eq: Token![=] = input.parse()?;
+    if input.is_empty() || input.peek(Token![,]) {
+        let message = format!(
+            "expected a value after `{key} =`, as in `{key} = {}`",
+            example(key)
+        );
+        return Err(syn::Error::new(eq.span, message));
+    }
+    input.parse()
+}
+
+fn parse_separator(input: ParseStream) -> syn::Result<()> {
+    if !input.is_empty() {
+        input.parse::<Token![,]>()?;
+    }
+    Ok(())
+}
+
+/// Error recovery: drops the rest of a bad argument, up to and including
+/// the next comma. Commas inside brackets are inside one token tree.
+fn skip_past_comma(input: ParseStream) {
+    let skipped = input.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((tree, next)) = rest.token_tree() {
+            rest = next;
+            if matches!(&tree, TokenTree::Punct(punct) if punct.as_char() == ',') {
+                break;
+            }
+        }
+        Ok(((), rest))
+    });
+    // `step` only fails when the closure does.
+    debug_assert!(skipped.is_ok());
+}
+
+fn example(key: &Ident) -> &'static str {
+    match key.unraw().to_string().as_str() {
+        "name" => "\"nightly-report\"",
+        "timeout" => "2",
+        "using" => "\"default\"",
+        _ => "\"::mysql_lock\"",
+    }
+}
+
+/// An argument that may be set at most once.
+struct Setting<T> {
+    seen: bool,
+    /// `None` if not seen, or if its value was wrong (and reported).
+    value: Option<T>,
+}
+
+impl<T> Default for Setting<T> {
+    fn default() -> Self {
+        Setting {
+            seen: false,
+            value: None,
+        }
+    }
+}
+
+impl<T> Setting<T> {
+    /// The one place where a repeated key is caught: the value of the first
+    /// occurrence counts, and a repeat is an error whatever its value.
+    /// A key whose value is wrong counts as seen: its error is the only one.
+    fn set(
+        &mut self,
+        key: &Ident,
+        value: syn::Result<Expr>,
+        parse: impl FnOnce(&Expr) -> syn::Result<T>,
+    ) -> syn::Result<()> {
+        if self.seen {
+            let message = format!("`{key}` set multiple times; keep one");
+            return Err(syn::Error::new(key.span(), message));
+        }
+        self.seen = true;
+        self.value = Some(parse(&value?)?);
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Config {
+    name: Setting<String>,
+    timeout: Setting<Timeout>,
+    using: Setting<String>,
+    krate: Setting<syn::Path>,
+    /// A likely attempt at `name` was reported (a misspelled key, or a name
+    /// without key), so a missing `name` is not reported again.
+    name_misspelled: bool,
+}
+
+impl Config {
+    /// `value` is the result of parsing what follows `key`.
+    fn set(&mut self, key: &Ident, value: syn::Result<Expr>) -> syn::Result<()> {
+        match key.unraw().to_string().as_str() {
+            "name" => self.set_name(key, value),
+            "timeout" => self.set_timeout(key, value),
+            "using" => self.set_using(key, value),
+            "crate" => self.set_crate(key, value),
+            _ => {
+                let (error, suggestion) = unknown_key(key);
+                self.name_misspelled |= suggestion == Some("name");
+                Err(error)
+            }
+        }
+    }
+
+    fn set_name(&mut self, key: &Ident, value: syn::Result<Expr>) -> syn::Result<()> {
+        self.name.set(key, value, |value| parse_name(key, value))
+    }
+
+    fn set_timeout(&mut self, key: &Ident, value: syn::Result<Expr>) -> syn::Result<()> {
+        self.timeout.set(key, value, parse_timeout)
+    }
+
+    fn set_using(&mut self, key: &Ident, value: syn::Result<Expr>) -> syn::Result<()> {
+        self.using.set(key, value, |value| parse_using(key, value))
+    }
+
+    fn set_crate(&mut self, key: &Ident, value: syn::Result<Expr>) -> syn::Result<()> {
+        self.krate.set(key, value, |value| parse_crate(key, value))
+    }
+
+    fn build(self, mut errors: Errors) -> syn::Result<Args> {
+        if !self.name.seen && !self.name_misspelled {
+            errors.push(missing_name());
+        }
+        errors.finish()?;
+        Ok(Args {
+            // Only `None` when an error was recorded above.
+            name: self.name.value.ok_or_else(missing_name)?,
+            timeout: self
+                .timeout
+                .value
+                .unwrap_or(Timeout::Seconds(DEFAULT_TIMEOUT_SECS)),
+            using: self.using.value.unwrap_or_else(|| DEFAULT_ALIAS.to_owned()),
+            krate: self.krate.value.unwrap_or_else(default_crate_path),
+        })
+    }
+}
+
+fn missing_name() -> syn::Error {
+    syn::Error::new(
+        Span::call_site(),
+        "missing lock name: add `name = \"...\"`, as in \
+         `#[mysql_lock(name = \"nightly-report\")]`",
+    )
+}
+
+fn default_crate_path() -> syn::Path {
+    let ident = Ident::new("mysql_lock", Span::call_site());
+    syn::parse_quote!(::#ident)
+}
+
+/// The error for a key that is not ours, and the key it suggests.
+fn unknown_key(key: &Ident) -> (syn::Error, Option<&'static str>) {
+    let written = key.unraw().to_string();
+    let suggestion = suggest(&written);
+    let message = match suggestion {
+        Some(key) => format!(
+            "unknown argument `{written}`; did you mean `{key}`? The arguments are {KEY_LIST}"
+        ),
+        None => format!("unknown argument `{written}`; the arguments are {KEY_LIST}"),
+    };
+    (syn::Error::new(key.span(), message), suggestion)
+}
+
+/// The key a user most likely meant: a synonym, or the nearest key within a
+/// third of its length (at least one edit).
+fn suggest(written: &str) -> Option<&'static str> {
+    let lower = written.to_ascii_lowercase();
+    if let Some(&(_, key)) = SYNONYMS.iter().find(|(synonym, _)| *synonym == lower) {
+        return Some(key);
+    }
+    KEYS.iter()
+        .map(|&key| (edit_distance(&lower, key), key))
+        .filter(|&(distance, key)| distance <= (key.len() / 3).max(1))
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, key)| key)
+}
+
+/// Optimal string alignment distance: insertions, deletions, substitutions
+/// and swaps of two neighbours each count one.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    // rows[i][j]: distance between the first i chars of a and first j of b.
+    let mut rows: Vec<Vec<usize>> = (0..=a.len())
+        .map(|i| (0..=b.len()).map(|j| if i == 0 { j } else { i }).collect())
+        .collect();
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let substitution = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + substitution);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = best;
+        }
+    }
+    rows[a.len()][b.len()]
+}
+
+/// The expression inside the invisible groups of `macro_rules!` fragments.
+fn peel(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Group(group) => peel(&group.expr),
+        other => other,
+    }
+}
+
+fn string_literal<'a>(key: &Ident, value: &'a Expr) -> syn::Result<&'a LitStr> {
+    match peel(value) {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => Ok(lit),
+        other => {
+            let found = match other {
+                Expr::Lit(_) => "",
+                _ => "; constants and expressions are not accepted here",
+            };
+            let message = format!(
+                "`{key}` expects a string literal, as in `{key} = {}`{found}",
+                example(key)
+            );
+            Err(syn::Error::new_spanned(other, message))
+        }
+    }
+}
+
+fn parse_name(key: &Ident, value: &Expr) -> syn::Result<String> {
+    let lit = string_literal(key, value)?;
+    let name = lit.value();
+    if name.is_empty() {
+        return Err(syn::Error::new_spanned(
+            lit,
+            "the lock name must not be empty: name what the lock protects, \
+             as in `name = \"nightly-report\"`",
+        ));
+    }
+    if name.contains('\0') {
+        return Err(syn::Error::new_spanned(
+            lit,
+            "the lock name must not contain a NUL byte (`\\0`)",
+        ));
+    }
+    Ok(name)
+}
+
+fn parse_using(key: &Ident, value: &Expr) -> syn::Result<String> {
+    let lit = string_literal(key, value)?;
+    let alias = lit.value();
+    if alias.is_empty() {
+        return Err(syn::Error::new_spanned(
+            lit,
+            "`using` must not be empty: give the alias of a registered database, \
+             or leave `using` out for the alias \"default\"",
+        ));
+    }
+    Ok(alias)
+}
+
+fn parse_crate(key: &Ident, value: &Expr) -> syn::Result<syn::Path> {
+    let lit = string_literal(key, value)?;
+    lit.parse_with(syn::Path::parse_mod_style).map_err(|_| {
+        syn::Error::new_spanned(
+            lit,
+            "`crate` expects the path of the mysql_lock crate, as in \
+             `crate = \"::mysql_lock\"` or `crate = \"my_deps::mysql_lock\"`",
+        )
+    })
+}
+
+const TIMEOUT_FORMS: &str = "`timeout` expects a number of seconds, as in `timeout = 2` or \
+                             `timeout = 0.5`, or `timeout = \"forever\"` to wait without limit";
+
+fn parse_timeout(value: &Expr) -> syn::Result<Timeout> {
+    match peel(value) {
+        Expr::Lit(ExprLit { lit, .. }) => match lit {
+            Lit::Int(int) => seconds(lit, int.base10_digits(), int.suffix()),
+            Lit::Float(float) => seconds(lit, float.base10_digits(), float.suffix()),
+            Lit::Str(string) => timeout_from_string(string),
+            _ => Err(syn::Error::new_spanned(lit, TIMEOUT_FORMS)),
+        },
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_),
+            expr,
+            ..
+        }) if matches!(
+            peel(expr),
+            Expr::Lit(ExprLit {
+                lit: Lit::Int(_) | Lit::Float(_),
+                ..
+            })
+        ) =>
+        {
+            Err(syn::Error::new_spanned(
+                value,
+                "the timeout must not be negative: write `timeout = 0` to try once \
+                 without waiting, or `timeout = \"forever\"` to wait without limit",
+            ))
+        }
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("{TIMEOUT_FORMS}; constants and expressions are not accepted here"),
+        )),
+    }
+}
+
+/// Seconds from the digits of a number literal (in base 10, without `_`).
+fn seconds(lit: &Lit, digits: &str, suffix: &str) -> syn::Result<Timeout> {
+    let error = |message: String| Err(syn::Error::new_spanned(lit, message));
+    // An integer or float literal always has digits that parse; a huge one
+    // parses as infinity, caught below.
+    let Ok(secs) = digits.parse::<f64>() else {
+        return error(TIMEOUT_FORMS.to_owned());
+    };
+    match suffix {
+        "" | "f32" | "f64" | "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16"
+        | "i32" | "i64" | "i128" | "isize" => {}
+        "s" | "sec" | "secs" => {
+            return error(format!(
+                "`timeout` is a number of seconds, without unit: write `timeout = {digits}`"
+            ));
+        }
+        "ms" => {
+            return error(format!(
+                "`timeout` is a number of seconds: write `timeout = {}` for {digits} ms",
+                secs / 1000.0
+            ));
+        }
+        other => {
+            return error(format!("unexpected suffix `{other}`: {TIMEOUT_FORMS}"));
+        }
+    }
+    if secs >= MAX_TIMEOUT_SECS {
+        return error(format!(
+            "timeout `{lit}` is too long: from 100000000 seconds (about 3 years) on, \
+             the lock is awaited without limit; to mean that, write `timeout = \"forever\"`",
+            lit = lit.to_token_stream(),
+        ));
+    }
+    Ok(Timeout::Seconds(secs))
+}
+
+fn timeout_from_string(lit: &LitStr) -> syn::Result<Timeout> {
+    let value = lit.value();
+    if value == "forever" {
+        return Ok(Timeout::Forever);
+    }
+    let trimmed = value.trim();
+    let message = if let Some(secs) = seconds_in_text(trimmed) {
+        format!("`timeout` expects a number of seconds, not a string: write `timeout = {secs}`")
+    } else if matches!(
+        trimmed.to_ascii_lowercase().as_str(),
+        "forever" | "infinite" | "infinity" | "inf" | "never" | "none" | "unlimited" | "max"
+    ) {
+        "to wait without limit, write `timeout = \"forever\"`".to_owned()
+    } else {
+        format!("{TIMEOUT_FORMS}; found {}", lit.token())
+    };
+    Err(syn::Error::new_spanned(lit, message))
+}
+
+/// The seconds meant by text like `10`, `10s`, `1.5 secs` or `500ms`.
+fn seconds_in_text(text: &str) -> Option<f64> {
+    let number_end = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
+        .unwrap_or(text.len());
+    let secs: f64 = text[..number_end].replace('_', "").parse().ok()?;
+    let scale = match text[number_end..].trim() {
+        "" | "s" | "sec" | "secs" | "second" | "seconds" => 1.0,
+        "ms" | "millis" | "milliseconds" => 0.001,
+        "min" | "mins" | "minute" | "minutes" => 60.0,
+        _ => return None,
+    };
+    Some(secs * scale).filter(|secs| *secs < MAX_TIMEOUT_SECS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn parse_ok(tokens: TokenStream) -> Args {
+        match parse(tokens) {
+            Ok(args) => args,
+            Err(error) => panic!("unexpected error: {error}"),
+        }
+    }
+
+    fn messages(tokens: TokenStream) -> Vec<String> {
+        match parse(tokens) {
+            Ok(_) => panic!("expected an error"),
+            Err(error) => error.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let args = parse_ok(quote!(name = "job"));
+        assert_eq!(args.name, "job");
+        assert_eq!(args.timeout, Timeout::Seconds(10.0));
+        assert_eq!(args.using, "default");
+        assert_eq!(args.krate.to_token_stream().to_string(), ":: mysql_lock");
+    }
+
+    #[test]
+    fn every_argument() {
+        let args = parse_ok(quote!(
+            name = "job",
+            timeout = 0.5,
+            using = "other",
+            crate = "deps::lock",
+        ));
+        assert_eq!(args.timeout, Timeout::Seconds(0.5));
+        assert_eq!(args.using, "other");
+        assert_eq!(args.krate.to_token_stream().to_string(), "deps :: lock");
+    }
+
+    #[test]
+    fn timeouts() {
+        let timeout = |tokens| parse_ok(tokens).timeout;
+        assert_eq!(
+            timeout(quote!(name = "j", timeout = 0)),
+            Timeout::Seconds(0.0)
+        );
+        assert_eq!(
+            timeout(quote!(name = "j", timeout = 2)),
+            Timeout::Seconds(2.0)
+        );
+        assert_eq!(
+            timeout(quote!(name = "j", timeout = 1_5e-1)),
+            Timeout::Seconds(1.5)
+        );
+        assert_eq!(
+            timeout(quote!(name = "j", timeout = 0x10)),
+            Timeout::Seconds(16.0)
+        );
+        assert_eq!(
+            timeout(quote!(name = "j", timeout = 3f64)),
+            Timeout::Seconds(3.0)
+        );
+        assert_eq!(
+            timeout(quote!(name = "j", timeout = "forever")),
+            Timeout::Forever
+        );
+        assert_eq!(
+            timeout(quote!(name = "j", timeout = 99999999.9)),
+            Timeout::Seconds(99_999_999.9)
+        );
+    }
+
+    #[test]
+    fn bad_timeouts() {
+        for (tokens, expected) in [
+            (quote!(timeout = -1), "must not be negative"),
+            (quote!(timeout = -0.5), "must not be negative"),
+            (quote!(timeout = 1e400), "too long"),
+            (quote!(timeout = 100000000), "too long"),
+            (quote!(timeout = "10"), "write `timeout = 10`"),
+            (quote!(timeout = "10s"), "write `timeout = 10`"),
+            (quote!(timeout = "250 ms"), "write `timeout = 0.25`"),
+            (quote!(timeout = "2min"), "write `timeout = 120`"),
+            (quote!(timeout = "1e3"), "found \"1e3\""),
+            (quote!(timeout = "Forever"), "write `timeout = \"forever\"`"),
+            (quote!(timeout = "soon"), "found \"soon\""),
+            (quote!(timeout = 500ms), "write `timeout = 0.5` for 500 ms"),
+            (quote!(timeout = 2s), "write `timeout = 2`"),
+            (quote!(timeout = f64::NAN), "constants and expressions"),
+            (quote!(timeout = true), "expects a number of seconds"),
+        ] {
+            let all = messages(quote!(name = "j", #tokens));
+            assert_eq!(all.len(), 1, "{all:?}");
+            assert!(all[0].contains(expected), "{tokens}: {}", all[0]);
+        }
+    }
+
+    #[test]
+    fn every_mistake_is_reported() {
+        let all = messages(quote!(
+            nmae = "x",
+            timeout = -1,
+            using = "",
+            timeout = 1,
+            crate = 3
+        ));
+        // No "missing lock name" on top of the suggestion to spell it right.
+        assert_eq!(all.len(), 5, "{all:?}");
+        assert!(all[0].contains("unknown argument `nmae`; did you mean `name`?"));
+        assert!(all[1].contains("negative"));
+        assert!(all[2].contains("`using` must not be empty"));
+        assert!(all[3].contains("`timeout` set multiple times"));
+        assert!(all[4].contains("`crate` expects a string literal"));
+        // `name` was never set: reported too, last.
+        let all = messages(quote!(timeout = 1));
+        assert_eq!(all.len(), 1);
+        assert!(all[0].starts_with("missing lock name"));
+    }
+
+    #[test]
+    fn syntax_errors_recover_at_the_next_comma() {
+        let all = messages(quote!(name "x", timeout = (1, 2), using = "a" "b", "job"));
+        // No "missing lock name" after the name without key.
+        assert_eq!(all.len(), 4, "{all:?}");
+        assert!(all[0].contains("expected `=` after `name`"));
+        assert!(all[1].contains("expects a number of seconds"));
+        assert!(all[2].contains("expected `,`"));
+        assert!(all[3].contains("give the lock name as `name = \"job\"`"));
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(parse_ok(quote!(name = r"a\b")).name, "a\\b");
+        assert_eq!(parse_ok(quote!(r#name = "x")).name, "x");
+        assert!(messages(quote!(name = ""))[0].contains("must not be empty"));
+        assert!(messages(quote!(name = "a\0b"))[0].contains("NUL"));
+        assert!(messages(quote!(name = NAME))[0].contains("constants and expressions"));
+        assert!(messages(quote!(name = 1))[0].contains("expects a string literal"));
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(suggest("timout"), Some("timeout"));
+        assert_eq!(suggest("nmae"), Some("name"));
+        assert_eq!(suggest("Name"), Some("name"));
+        assert_eq!(suggest("usign"), Some("using"));
+        assert_eq!(suggest("alias"), Some("using"));
+        assert_eq!(suggest("krate"), Some("crate"));
+        assert_eq!(suggest("retries"), None);
+        assert_eq!(suggest("x"), None);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("abc", ""), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("ab", "ba"), 1);
+    }
+}

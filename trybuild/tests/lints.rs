@@ -1,0 +1,98 @@
+//! Annotated functions under the strictest lint levels: `cargo clippy
+//! --all-targets` fails if the expansion triggers any lint in user code
+//! (rustc's lints are also checked by `ui/pass/deny-warnings.rs`).
+//!
+//! The functions are only named by the test, never called: calling them
+//! would need a database.
+
+#![deny(
+    warnings,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery,
+    clippy::cargo
+)]
+#![deny(unused, unused_qualifications, unused_results, unsafe_code)]
+#![deny(
+    rust_2018_idioms,
+    single_use_lifetimes,
+    trivial_casts,
+    let_underscore_drop
+)]
+#![deny(unreachable_pub, missing_debug_implementations, non_ascii_idents)]
+#![allow(clippy::cargo_common_metadata, clippy::multiple_crate_versions)]
+
+use mysql_lock::{mysql_lock, Error};
+use std::fmt;
+
+#[mysql_lock(name = "lints-free")]
+fn free(id: u64) -> Result<u64, Error> {
+    Ok(id + 1)
+}
+
+#[mysql_lock(name = "lints-early-return", timeout = 0)]
+fn early_return(input: &str) -> Result<usize, Error> {
+    if input.is_empty() {
+        return Ok(0);
+    }
+    let parsed: Result<usize, Error> = Ok(input.len());
+    let length = parsed?;
+    Ok(length)
+}
+
+#[mysql_lock(name = "lints-items", timeout = "forever")]
+fn with_items() -> Result<u32, Error> {
+    use std::convert::identity;
+    const BASE: u32 = 40;
+    const fn two() -> u32 {
+        2
+    }
+    Ok(identity(BASE) + two())
+}
+
+#[mysql_lock(name = "lints-generic", timeout = 0.25, using = "other")]
+fn generic<T>(items: &[T]) -> anyhow::Result<String>
+where
+    T: fmt::Display,
+{
+    Ok(items.iter().map(ToString::to_string).collect())
+}
+
+#[derive(Debug)]
+enum AppError {
+    Lock,
+}
+
+impl From<Error> for AppError {
+    fn from(_: Error) -> Self {
+        Self::Lock
+    }
+}
+
+#[derive(Debug, Default)]
+struct Counter {
+    count: u32,
+}
+
+impl Counter {
+    #[mysql_lock(name = "lints-method")]
+    fn bump(&mut self) -> Result<u32, AppError> {
+        self.count += 1;
+        Ok(self.count)
+    }
+
+    #[mysql_lock(name = "lints-consume", timeout = 3)]
+    fn into_count(self) -> Result<u32, AppError> {
+        Ok(self.count)
+    }
+}
+
+#[test]
+fn locked_functions_build() {
+    let _ = free;
+    let _ = early_return;
+    let _ = with_items;
+    let _ = generic::<u8>;
+    let _ = Counter::bump;
+    let _ = Counter::into_count;
+}
