@@ -89,6 +89,7 @@ impl Counter {
         Ok(self.value)
     }
 
+    #[allow(clippy::boxed_local)] // the receiver shape is the point here
     #[mysql_lock(name = "attr-methods")]
     fn boxed(self: Box<Self>) -> Result<u32, Error> {
         Ok(self.value * 2)
@@ -121,8 +122,8 @@ fn total(items: impl IntoIterator<Item = u32>, label: &str) -> Result<String, Er
 }
 
 #[mysql_lock(name = "attr-lifetime")]
-fn first_word<'a>(text: &'a str) -> Result<&'a str, Error> {
-    Ok(text.split(' ').next().unwrap_or(""))
+fn first_word<'a>(text: &'a str, separator: &str) -> Result<&'a str, Error> {
+    Ok(text.split(separator).next().unwrap_or(""))
 }
 
 #[test]
@@ -131,13 +132,13 @@ fn generic_where_clause_impl_trait_and_lifetimes() {
     assert_eq!(largest(vec![3, 9, 4]).unwrap(), Some(9));
     assert_eq!(largest(Vec::<String>::new()).unwrap(), None);
     assert_eq!(total([1, 2, 3], "sum").unwrap(), "sum: 6");
-    assert_eq!(first_word("hello world").unwrap(), "hello");
+    assert_eq!(first_word("hello world", " ").unwrap(), "hello");
 }
 
 #[derive(Debug)]
 enum AppError {
     Lock(Error),
-    Parse(std::num::ParseIntError),
+    Parse(#[allow(dead_code)] std::num::ParseIntError), // read through Debug
 }
 
 impl From<Error> for AppError {
