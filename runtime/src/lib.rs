@@ -73,6 +73,7 @@ mod error;
 mod lock;
 mod monitor;
 mod name;
+mod name_scheme;
 mod pool;
 mod registry;
 mod server;
@@ -110,6 +111,29 @@ pub mod __private {
     #[inline]
     pub fn acquire(lock: &Lock) -> Result<LockGuard, Error> {
         lock.acquire()
+    }
+
+    /// Calls the body of an annotated function, as a closure that is
+    /// `FnOnce` whatever it captures, so it may move arguments out and
+    /// return borrows of them.
+    #[inline(always)]
+    pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
+        body()
+    }
+
+    /// Releases the lock after the body of an annotated function returned
+    /// `result`. When the lock was lost while the body ran (its connection
+    /// died or was killed), a successful result becomes
+    /// `Err(E::from(Error::LockLost))`: the work may have overlapped with
+    /// another holder, and the caller must know. A failed result stays the
+    /// body's own error.
+    #[inline]
+    pub fn finish<T, E: From<Error>>(guard: LockGuard, result: Result<T, E>) -> Result<T, E> {
+        match (guard.release(), result) {
+            (Ok(()), result) => result,
+            (Err(lost), Ok(_)) => Err(E::from(lost)),
+            (Err(_), Err(error)) => Err(error),
+        }
     }
 }
 
