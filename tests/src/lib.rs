@@ -269,3 +269,10 @@ fn start_private_server() -> Result<String, String> {
     eprintln!("testkit: started a private MariaDB at {}", server.url());
     Ok(SERVER.get_or_init(|| server).url())
 }
+
+/// A function of another crate that takes the lock `backstop`: for the
+/// test that re-entrance no macro can see is refused at run time.
+#[mysql_lock::mysql_lock(name = "backstop", timeout = 10)]
+pub fn backstop_in_another_crate() -> Result<(), mysql_lock::Error> {
+    Ok(())
+}

@@ -92,3 +92,64 @@ fn opposite_orders_surface_as_deadlock_quickly() {
     assert_eq!(testkit::holder(Lock::new(x.as_str()).name().unwrap()), None);
     assert_eq!(testkit::holder(Lock::new(y.as_str()).name().unwrap()), None);
 }
+
+// Re-entrance no macro can see: through a function pointer, a trait object
+// and another crate. The runtime refuses it at once with `Reentrant`.
+
+#[mysql_lock::mysql_lock(name = "backstop", timeout = 10)]
+fn takes_backstop() -> Result<(), Error> {
+    Ok(())
+}
+
+#[mysql_lock::mysql_lock(name = "backstop", timeout = 10)]
+fn call_through_pointer(callback: fn() -> Result<(), Error>) -> Result<(), Error> {
+    callback()
+}
+
+trait Job {
+    fn run(&self) -> Result<(), Error>;
+}
+
+struct BackstopJob;
+
+impl Job for BackstopJob {
+    #[mysql_lock::mysql_lock(name = "backstop", timeout = 10)]
+    fn run(&self) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+#[mysql_lock::mysql_lock(name = "backstop", timeout = 10)]
+fn call_through_trait_object(job: &dyn Job) -> Result<(), Error> {
+    job.run()
+}
+
+#[test]
+fn reentrance_no_macro_can_see_fails_at_once() {
+    testkit::setup();
+    let calls: [(&str, fn() -> Result<(), Error>); 3] = [
+        ("function pointer", || call_through_pointer(takes_backstop)),
+        ("trait object", || call_through_trait_object(&BackstopJob)),
+        ("another crate", || {
+            call_through_pointer(testkit::backstop_in_another_crate)
+        }),
+    ];
+    for (how, call) in calls {
+        let started = Instant::now();
+        let result = call();
+        let took = started.elapsed();
+        assert!(
+            matches!(result, Err(Error::Reentrant { .. })),
+            "{how}: {result:?}"
+        );
+        assert!(
+            took < Duration::from_millis(100),
+            "{how}: took {took:?}, not at once"
+        );
+    }
+    // Each way in on its own takes the lock normally.
+    takes_backstop().unwrap();
+    BackstopJob.run().unwrap();
+    testkit::backstop_in_another_crate().unwrap();
+    assert_eq!(testkit::holder("test.backstop"), None);
+}
