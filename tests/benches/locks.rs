@@ -9,8 +9,29 @@
 //! rounds.
 
 use mysql::prelude::Queryable;
-use mysql_lock::Lock;
+use mysql_lock::{mysql_lock, Lock};
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
+
+/// The attribute's cost: an annotated function doing nothing...
+#[mysql_lock(name = "bench-annotated", timeout = 60, using = "bench")]
+fn annotated() -> Result<(), mysql_lock::Error> {
+    Ok(())
+}
+
+/// ...and the same by hand with `Lock`: take, run, release and report a
+/// lost lock.
+fn by_hand() -> Result<(), mysql_lock::Error> {
+    static LOCK: LazyLock<Lock> = LazyLock::new(|| {
+        Lock::new("bench-annotated")
+            .timeout(Duration::from_secs(60))
+            .using(ALIAS)
+    });
+    let guard = LOCK.acquire()?;
+    let result = Ok(());
+    guard.release()?;
+    result
+}
 
 /// The floor: one connection held for the whole run, sending `GET_LOCK`
 /// and `RELEASE_LOCK` directly.
@@ -223,6 +244,7 @@ fn uncontended(settings: &Settings) {
         .using(ALIAS)
         .timeout(Duration::from_secs(60));
     let server_name = lock.name().unwrap().to_owned();
+    let annotated_lock = Lock::new("bench-annotated").using(ALIAS);
     let mut raw_prepared = None::<Raw>;
     let mut raw_text = None::<Raw>;
     let results = interleaved(
@@ -256,9 +278,37 @@ fn uncontended(settings: &Settings) {
                     lock.acquire().unwrap().release().unwrap();
                 }
             }),
+            ("#[mysql_lock] function", &mut |n| {
+                if n == 10 {
+                    fresh_library_connections();
+                    pin_library_connection(&annotated_lock, settings.pin);
+                }
+                for _ in 0..n {
+                    annotated().unwrap();
+                }
+            }),
+            ("the same by hand with Lock", &mut |n| {
+                if n == 10 {
+                    fresh_library_connections();
+                    pin_library_connection(&annotated_lock, settings.pin);
+                }
+                for _ in 0..n {
+                    by_hand().unwrap();
+                }
+            }),
         ],
     );
     table(&results);
+    let ratio = |name: &str| {
+        results
+            .iter()
+            .find(|r| r.0 == name)
+            .map_or(f64::NAN, |r| r.2)
+    };
+    println!(
+        "\nthe attribute's run-time cost: #[mysql_lock] ÷ by hand = {:.3}",
+        ratio("#[mysql_lock] function") / ratio("the same by hand with Lock")
+    );
 }
 
 fn table(results: &[(String, f64, f64)]) {
@@ -358,9 +408,9 @@ fn run_threads(mode: Mode, threads: usize, name: &str, duration: Duration) -> (f
 
 fn contended(settings: &Settings) {
     println!("\n## Contended: one name, several workers\n");
-    println!("| workers | raw acquisitions/s | library acquisitions/s | × raw (median of rounds) | hand-off p50 / p99, raw | hand-off p50 / p99, library |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
-    let duration = Duration::from_millis(if settings.quick { 300 } else { 1000 });
+    println!("| workers | raw acquisitions/s | library acquisitions/s | × raw (median of rounds) | × raw, range | hand-off p50 / p99, raw | hand-off p50 / p99, library |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let duration = Duration::from_millis(if settings.quick { 300 } else { 600 });
     for threads in [2, 4, 8] {
         let name = testkit::unique("bench-contended");
         let (mut raw_rates, mut lib_rates, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
@@ -401,10 +451,11 @@ fn contended(settings: &Settings) {
             }
         };
         println!(
-            "| {threads} threads | {:.0} | {:.0} | {:.3} | {} | {} |",
+            "| {threads} threads | {:.0} | {:.0} | {:.3} | {} | {} | {} |",
             median(&mut raw_rates),
             median(&mut lib_rates),
             median(&mut ratios),
+            range(&ratios),
             fmt(&raw_samples),
             fmt(&lib_samples),
         );
@@ -428,12 +479,20 @@ fn contended(settings: &Settings) {
             ratios.push(rates[1] / rates[0]);
         }
         println!(
-            "| {processes} processes | {:.0} | {:.0} | {:.3} | | |",
+            "| {processes} processes | {:.0} | {:.0} | {:.3} | {} | | |",
             median(&mut raw_rates),
             median(&mut lib_rates),
             median(&mut ratios),
+            range(&ratios),
         );
     }
+}
+
+/// `min–max` of ratios.
+fn range(values: &[f64]) -> String {
+    let min = values.iter().cloned().fold(f64::INFINITY, f64::min);
+    let max = values.iter().cloned().fold(0.0, f64::max);
+    format!("{min:.2}–{max:.2}")
 }
 
 fn micros(d: Duration) -> f64 {
@@ -585,6 +644,86 @@ fn many_names(settings: &Settings) {
     }
 }
 
+/// Build time of a crate with 500 annotated functions against the same
+/// crate without the attribute (incremental builds of the crate itself,
+/// dependencies already built; median of 3 alternating builds each).
+fn compile_cost() {
+    const FUNCTIONS: usize = 500;
+    println!("\n## Build time of {FUNCTIONS} annotated functions\n");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned();
+    let dir = root.join("target").join("bench-compile");
+    let _ = std::fs::remove_dir_all(dir.join("plain"));
+    let _ = std::fs::remove_dir_all(dir.join("annotated"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[workspace]\nresolver = \"2\"\nmembers = [\"plain\", \"annotated\"]\n",
+    )
+    .unwrap();
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    for (krate, attribute) in [
+        ("plain", ""),
+        (
+            "annotated",
+            "#[mysql_lock::mysql_lock(name = \"job-{i}\", timeout = 2)]\n",
+        ),
+    ] {
+        let src = dir.join(krate).join("src");
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(
+            dir.join(krate).join("Cargo.toml"),
+            format!(
+                "[package]\nname = \"{krate}\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
+                 [dependencies]\nmysql-lock = {{ path = {:?} }}\n",
+                root.join("runtime")
+            ),
+        )
+        .unwrap();
+        let mut code = String::from("#![allow(dead_code)]\n");
+        for i in 0..FUNCTIONS {
+            code.push_str(&attribute.replace("{i}", &i.to_string()));
+            code.push_str(&format!(
+                "pub fn job_{i}(x: u64) -> Result<u64, mysql_lock::Error> {{ Ok(x + {i}) }}\n"
+            ));
+        }
+        std::fs::write(src.join("lib.rs"), code).unwrap();
+    }
+    let build = |krate: &str| {
+        let lib = dir.join(krate).join("src").join("lib.rs");
+        let code = std::fs::read_to_string(&lib).unwrap();
+        std::fs::write(&lib, code).unwrap(); // touch
+        let started = Instant::now();
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "--offline", "--quiet", "-p", krate])
+            .current_dir(&dir)
+            .env("CARGO_TARGET_DIR", dir.join("target"))
+            .status()
+            .unwrap();
+        assert!(status.success(), "building {krate}");
+        started.elapsed().as_secs_f64()
+    };
+    build("plain"); // dependencies
+    build("annotated");
+    let (mut plain, mut annotated) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        plain.push(build("plain"));
+        annotated.push(build("annotated"));
+    }
+    let (plain, annotated) = (median(&mut plain), median(&mut annotated));
+    println!("| crate | build time (debug, incremental, median of 3) |");
+    println!("| --- | ---: |");
+    println!("| {FUNCTIONS} plain functions | {plain:.2} s |");
+    println!("| {FUNCTIONS} annotated functions | {annotated:.2} s |");
+    println!(
+        "\nthe attribute adds {:.2} s for {FUNCTIONS} functions ({:.1} ms each)",
+        annotated - plain,
+        (annotated - plain) * 1000.0 / FUNCTIONS as f64
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--child") {
@@ -637,4 +776,7 @@ fn main() {
         pin_current_thread_all();
     }
     contended(&settings);
+    if !settings.quick || std::env::args().any(|a| a == "--compile") {
+        compile_cost();
+    }
 }
