@@ -127,7 +127,8 @@ fn call_through_trait_object(job: &dyn Job) -> Result<(), Error> {
 #[test]
 fn reentrance_no_macro_can_see_fails_at_once() {
     testkit::setup();
-    let calls: [(&str, fn() -> Result<(), Error>); 3] = [
+    type Call = fn() -> Result<(), Error>;
+    let calls: [(&str, Call); 3] = [
         ("function pointer", || call_through_pointer(takes_backstop)),
         ("trait object", || call_through_trait_object(&BackstopJob)),
         ("another crate", || {
