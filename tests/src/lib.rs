@@ -59,6 +59,33 @@ pub fn holder(name: &str) -> Option<u64> {
         .flatten()
 }
 
+/// Runs the `lock-helper` binary at `helper` (`env!("CARGO_BIN_EXE_lock-helper")`)
+/// holding `name` for `seconds`; returns once it holds the lock, with the
+/// holding connection's id. Wait for the child to see it release.
+pub fn hold_in_another_process(
+    helper: &str,
+    name: &str,
+    seconds: f64,
+) -> (std::process::Child, u64) {
+    let mut child = Command::new(helper)
+        .args(["hold", url(), name, &seconds.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start lock-helper");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().expect("piped stdout")),
+        &mut line,
+    )
+    .expect("read lock-helper's output");
+    let id = line
+        .trim()
+        .strip_prefix("held ")
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("lock-helper did not take the lock: {line:?}"));
+    (child, id)
+}
+
 /// A lock name no other test (or concurrent test run) uses.
 pub fn unique(stem: &str) -> String {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);

@@ -231,20 +231,9 @@ fn another_alias_and_anyhow() {
 
 #[test]
 fn annotated_functions_exclude_each_other_across_processes() {
-    let url = testkit::setup();
-    // The helper takes the same server name as `exclusive_work`.
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lock-helper"))
-        .args(["hold", url, "attr-process", "0.8"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    assert!(line.starts_with("held "), "{line}");
+    testkit::setup();
+    let (mut child, _) =
+        testkit::hold_in_another_process(env!("CARGO_BIN_EXE_lock-helper"), "attr-process", 0.8);
     let started = Instant::now();
     assert!(matches!(attr_process_no_wait(), Err(Error::Timeout { .. })));
     // The patient version waits for the other process to let go.

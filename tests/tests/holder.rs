@@ -51,20 +51,10 @@ fn holder_and_observers_agree_with_connection_id() {
 
 #[test]
 fn a_lock_held_by_another_process_is_seen() {
-    let url = testkit::setup();
+    testkit::setup();
     let name = testkit::unique("other-process");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lock-helper"))
-        .args(["hold", url, &name, "1.0"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let id: u64 = line.trim().strip_prefix("held ").unwrap().parse().unwrap();
+    let (mut child, id) =
+        testkit::hold_in_another_process(env!("CARGO_BIN_EXE_lock-helper"), &name, 1.0);
     let lock = Lock::new(name.as_str());
     assert_eq!(lock.holding_connection_id().unwrap(), Some(id));
     assert!(lock.try_acquire().unwrap().is_none());
