@@ -7,7 +7,12 @@
 //! in case something else on the machine uses the server.
 
 use mysql::prelude::Queryable;
-use mysql_lock::Lock;
+use mysql_lock::{mysql_lock, Lock};
+
+#[mysql_lock(name = "round-trips-annotated", timeout = 5)]
+fn annotated() -> Result<(), mysql_lock::Error> {
+    Ok(())
+}
 
 const CYCLES: u64 = 200;
 
@@ -35,7 +40,7 @@ fn statements_during(admin: &mut mysql::Conn, mut work: impl FnMut()) -> u64 {
 }
 
 #[test]
-fn a_lock_cycle_is_two_statements() {
+fn a_lock_cycle_is_two_statements_through_lock_and_attribute() {
     testkit::setup();
     let mut admin = testkit::admin();
     let lock = Lock::new(testkit::unique("round-trips"));
