@@ -86,6 +86,13 @@ pub fn hold_in_another_process(
     (child, id)
 }
 
+/// Prints a figure a test measured (counts, latencies) so that it shows in
+/// the output of a passing `cargo test` run, which captures `println!`.
+pub fn report(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "report: {line}");
+}
+
 /// A lock name no other test (or concurrent test run) uses.
 pub fn unique(stem: &str) -> String {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);

@@ -106,6 +106,8 @@ fn nothing_leaks() {
         thread::sleep(Duration::from_millis(20));
         after = sessions(&mut admin);
     }
-    eprintln!("server sessions: {before} before, {after} after; {closed} idle connections closed");
+    testkit::report(&format!(
+        "server sessions: {before} before, {after} after; {closed} idle connections closed"
+    ));
     assert_eq!(after, before, "server connections leaked");
 }

@@ -38,7 +38,7 @@ fn a_restart_is_detected_and_the_pool_recovers() {
     let err = result.unwrap_err();
     assert!(matches!(err, Error::Disconnected { .. }), "{err:?}");
     assert!(waited < Duration::from_secs(30), "{waited:?}");
-    eprintln!("the waiter saw: {err}");
+    testkit::report(&format!("the waiter saw: {err}"));
 
     // The holder's loss is detected by the background check.
     let started = Instant::now();

@@ -82,11 +82,11 @@ fn a_lock_cycle_is_two_statements_through_lock_and_attribute() {
             cycle();
         }
     });
-    eprintln!(
+    testkit::report(&format!(
         "commands per cycle: mysql-lock {}, default mysql::Pool {}",
         through_lock as f64 / CYCLES as f64,
         through_default_pool as f64 / CYCLES as f64
-    );
+    ));
     assert!(
         through_default_pool >= 4 * CYCLES,
         "the counter must see the pings and resets: {through_default_pool}"

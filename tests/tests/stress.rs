@@ -58,11 +58,11 @@ fn processes_around_a_non_atomic_counter_lose_no_update() {
     admin
         .exec_drop(format!("DELETE FROM {table} WHERE name = ?"), (&name,))
         .unwrap();
-    eprintln!(
+    testkit::report(&format!(
         "stress: {PROCESSES} processes x {ITERATIONS} iterations: acquisitions={acquired}, \
          final count={count}, {:.0} acquisitions/s",
         acquired as f64 / elapsed.as_secs_f64()
-    );
+    ));
     assert_eq!(acquired, PROCESSES * ITERATIONS);
     assert_eq!(
         count, acquired,
