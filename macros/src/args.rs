@@ -11,6 +11,8 @@ use syn::parse::{ParseStream, Parser};
 use syn::{Expr, ExprLit, ExprUnary, Ident, Lit, LitStr, Token, UnOp};
 
 use crate::errors::Errors;
+use crate::locks::LockName;
+use crate::name_scheme;
 
 /// The timeout when none is given, as `mysql_lock::Lock::DEFAULT_TIMEOUT`.
 const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
@@ -20,7 +22,7 @@ const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
 const MAX_TIMEOUT_SECS: f64 = 1e8;
 
 /// The alias when none is given, as `mysql_lock::DEFAULT_ALIAS`.
-const DEFAULT_ALIAS: &str = "default";
+pub(crate) const DEFAULT_ALIAS: &str = "default";
 
 const KEYS: [&str; 4] = ["name", "timeout", "using", "crate"];
 const KEY_LIST: &str = "`name`, `timeout`, `using` and `crate`";
@@ -46,10 +48,19 @@ const SYNONYMS: [(&str, &str); 14] = [
 /// Validated arguments.
 pub(crate) struct Args {
     pub(crate) name: String,
+    /// The literal the name was written as, for errors about this lock.
+    pub(crate) name_lit: LitStr,
     pub(crate) timeout: Timeout,
     pub(crate) using: String,
     /// The path of the runtime crate, `::mysql_lock` unless overridden.
     pub(crate) krate: syn::Path,
+}
+
+impl Args {
+    /// The lock these arguments take, as the server will see it.
+    pub(crate) fn lock(&self) -> Option<LockName> {
+        LockName::new(&self.name, &self.using)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -195,7 +206,7 @@ impl<T> Setting<T> {
 
 #[derive(Default)]
 struct Config {
-    name: Setting<String>,
+    name: Setting<LitStr>,
     timeout: Setting<Timeout>,
     using: Setting<String>,
     krate: Setting<syn::Path>,
@@ -241,9 +252,11 @@ impl Config {
             errors.push(missing_name());
         }
         errors.finish()?;
+        // Only `None` when an error was recorded above.
+        let name_lit = self.name.value.ok_or_else(missing_name)?;
         Ok(Args {
-            // Only `None` when an error was recorded above.
-            name: self.name.value.ok_or_else(missing_name)?,
+            name: name_lit.value(),
+            name_lit,
             timeout: self
                 .timeout
                 .value
@@ -345,23 +358,13 @@ fn string_literal<'a>(key: &Ident, value: &'a Expr) -> syn::Result<&'a LitStr> {
     }
 }
 
-fn parse_name(key: &Ident, value: &Expr) -> syn::Result<String> {
+/// A name the runtime accepts: its checks, with its messages.
+fn parse_name(key: &Ident, value: &Expr) -> syn::Result<LitStr> {
     let lit = string_literal(key, value)?;
-    let name = lit.value();
-    if name.is_empty() {
-        return Err(syn::Error::new_spanned(
-            lit,
-            "the lock name must not be empty: name what the lock protects, \
-             as in `name = \"nightly-report\"`",
-        ));
+    match name_scheme::validate(&lit.value()) {
+        Ok(()) => Ok(lit.clone()),
+        Err(reason) => Err(syn::Error::new_spanned(lit, reason)),
     }
-    if name.contains('\0') {
-        return Err(syn::Error::new_spanned(
-            lit,
-            "the lock name must not contain a NUL byte (`\\0`)",
-        ));
-    }
-    Ok(name)
 }
 
 fn parse_using(key: &Ident, value: &Expr) -> syn::Result<String> {
@@ -632,6 +635,10 @@ mod tests {
         assert_eq!(parse_ok(quote!(r#name = "x")).name, "x");
         assert!(messages(quote!(name = ""))[0].contains("must not be empty"));
         assert!(messages(quote!(name = "a\0b"))[0].contains("NUL"));
+        let long = "x".repeat(name_scheme::MAX_NAME_BYTES + 1);
+        assert!(messages(quote!(name = #long))[0].contains("at most MAX_NAME_BYTES"));
+        let longest = "x".repeat(name_scheme::MAX_NAME_BYTES);
+        assert_eq!(parse_ok(quote!(name = #longest)).name, longest);
         assert!(messages(quote!(name = NAME))[0].contains("constants and expressions"));
         assert!(messages(quote!(name = 1))[0].contains("expects a string literal"));
     }

@@ -1,31 +1,62 @@
-//! The expansion: the function as written, with one statement added
-//! before the first statement of its body (after the items that open it):
+//! The expansion: the function as written, with its statements run by a
+//! closure between taking and releasing the lock:
 //!
 //! ```text
-//! let __mysql_lock_guard = {
-//!     use ::mysql_lock::__private as __mysql_lock_private;
-//!     static __MYSQL_LOCK: LazyLock<Lock> = LazyLock::new(|| lock(name, timeout, using));
-//!     match acquire(&__MYSQL_LOCK) {
-//!         Ok(guard) => guard,
-//!         Err(error) => return Err(From::from(identity(error))), // at the return type
-//!     }
-//! };
+//! fn job(args) -> Result<T, E> {
+//!     #![inner attributes]
+//!     <leading items>
+//!     let __mysql_lock_returns = PhantomData;
+//!     let __mysql_lock_guard = {
+//!         use ::mysql_lock::__private as __mysql_lock_private;
+//!         static __MYSQL_LOCK: LazyLock<Lock> = LazyLock::new(|| lock(name, timeout, using));
+//!         match acquire(&__MYSQL_LOCK) {
+//!             Ok(guard) => guard,
+//!             Err(error) => return LockedResult::lock_failed(__mysql_lock_returns, error),
+//!         }
+//!     };
+//!     LockedResult::run(__mysql_lock_returns, __mysql_lock_guard, move || { <statements> })
+//! }
 //! ```
 //!
-//! The guard is the first local of the body, so it is dropped last, after
-//! the user's locals, on every way out: the end, `return`, `?` or a panic.
+//! `run` calls the closure, then releases the guard; when the lock was lost
+//! while the body ran, a successful result becomes `Err(LockLost)`. The
+//! body is a closure so that every way out of it (its end, `return`, `?`)
+//! goes through `run`: a `return` leaves the closure, whose value is then
+//! the function's. The closure is `move`, and `FnOnce`, so the body may
+//! move arguments out and return borrows of them. The guard is taken
+//! before `run` is called, so a panic in the body drops it while
+//! unwinding, which releases the lock.
+//!
+//! `__mysql_lock_returns` is a `PhantomData` of the return type: the early
+//! `return` makes it so, before the closure is checked. So the closure's
+//! return type is the function's when its body is checked, and coercions,
+//! `?` and `impl Trait` in the body work as they did in the function
+//! (an expected type given to a generic call does not reach a closure
+//! argument; a type already inferred does).
+//!
+//! `LockedResult` is implemented for `Result<T, E: From<Error>>` only, with
+//! the message a user needs for any other return type. Both of its calls
+//! are located at the return type, so that this message is reported once,
+//! underlining the return type.
+//!
+//! A `#[track_caller]` function keeps its statements in its own body,
+//! after the guard: a closure can't be `#[track_caller]` on stable Rust,
+//! and would hide the caller's location. Its lock is released when the
+//! guard is dropped, and a lock lost meanwhile is not reported.
 
-use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream};
+use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
-use syn::ReturnType;
+use syn::{Attribute, Meta, ReturnType};
 
 use crate::args::{self, Args, Timeout};
 use crate::errors::Errors;
 use crate::item::{self, Body, LockedFn};
-use crate::validate;
+use crate::{nesting, validate};
 
-/// `#[mysql_lock(args)] item`. On any mistake: the item unchanged, so the
-/// rest of the crate still type-checks, followed by every error.
+/// `#[mysql_lock(args)] item`. On a mistake in the arguments or the item:
+/// the item unchanged, so that the rest of the crate still type-checks,
+/// followed by every error. On re-entrance found in the body: the function
+/// expanded, followed by every error.
 pub(crate) fn mysql_lock(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let args = errors.take(args::parse(args));
@@ -36,21 +67,42 @@ pub(crate) fn mysql_lock(args: TokenStream, item: TokenStream) -> TokenStream {
         errors.push(item::not_a_function(item.clone()));
         None
     };
-    match (errors.finish(), args, func) {
-        (Ok(()), Some(args), Some(func)) => gen_function(&args, func),
-        (result, ..) => {
-            let mut tokens = item;
-            if let Err(error) = result {
-                tokens.extend(error.into_compile_error());
-            }
-            tokens
+    let well_formed = errors.is_empty();
+    if let (Some(args), Some(func)) = (&args, &func) {
+        errors.take(nesting::check(args, func));
+    }
+    let mut tokens = match (well_formed, args, func) {
+        (true, Some(args), Some(func)) => gen_function(&args, func),
+        _ => item,
+    };
+    if let Err(error) = errors.finish() {
+        tokens.extend(error.into_compile_error());
+    }
+    tokens
+}
+
+/// The names the expansion binds. Every one has `Span::mixed_site()`, so
+/// the user's code can't see them; and a prefix, as a binding named like a
+/// static or const in scope would be an error.
+struct Names {
+    returns: Ident,
+    guard: Ident,
+}
+
+impl Names {
+    fn new() -> Self {
+        let site = Span::mixed_site();
+        Names {
+            returns: Ident::new("__mysql_lock_returns", site),
+            guard: Ident::new("__mysql_lock_guard", site),
         }
     }
 }
 
 /// The function with the lock taken before the first statement of its
-/// body. The statements stay in the block they were written in, so that
-/// items, labels, `return` and `?` in them mean what they meant.
+/// body, and its statements run by [`gen_run`]. The statements keep their
+/// tokens and spans, so that items, labels, `return` and `?` in them mean
+/// what they meant.
 fn gen_function(args: &Args, func: LockedFn) -> TokenStream {
     let LockedFn {
         attrs,
@@ -68,27 +120,51 @@ fn gen_function(args: &Args, func: LockedFn) -> TokenStream {
         // Rejected by `validate::check`.
         return quote!(#(#attrs)* #vis #sig;);
     };
-    let take_lock = gen_take_lock(args, &sig.output);
+    let names = Names::new();
+    let at_return_type = ReturnTypeSpans::new(&sig.output);
+    let take_lock = gen_take_lock(args, &names, &at_return_type);
+    let brace_span = brace_token.span.join();
+    let run = if is_track_caller(&attrs) {
+        stmts
+    } else {
+        gen_run(args, &names, &at_return_type, stmts, brace_span)
+    };
     let mut block = Group::new(
         Delimiter::Brace,
-        quote!(#(#inner_attrs)* #items #take_lock #stmts),
+        quote!(#(#inner_attrs)* #items #take_lock #run),
     );
-    block.set_span(brace_token.span.join());
+    block.set_span(brace_span);
     quote!(#(#attrs)* #vis #sig #block)
 }
 
-/// `let guard = { static LOCK ...; acquire or return Err };`
+/// Whether the function is `#[track_caller]`, also through `cfg_attr`.
+fn is_track_caller(attrs: &[Attribute]) -> bool {
+    fn names_track_caller(tokens: TokenStream) -> bool {
+        tokens.into_iter().any(|tree| match tree {
+            TokenTree::Ident(ident) => ident == "track_caller",
+            TokenTree::Group(group) => names_track_caller(group.stream()),
+            _ => false,
+        })
+    }
+    attrs.iter().any(|attr| match &attr.meta {
+        Meta::Path(path) => path.is_ident("track_caller"),
+        Meta::List(list) if list.path.is_ident("cfg_attr") => {
+            names_track_caller(list.tokens.clone())
+        }
+        _ => false,
+    })
+}
+
+/// `let returns = PhantomData; let guard = { static LOCK ...; acquire or
+/// return lock_failed(returns, error) };`
 ///
-/// Every name is introduced with `Span::mixed_site()`, so the user's code
-/// can't see the local variables. Item names are not hygienic: the `use`
-/// and the `static` live in an inner block, where they shadow the user's
-/// items instead of clashing with them; and every pattern binding is
-/// prefixed, as a binding named like a static or const in scope is an
-/// error. The static names no generic parameter, so one lock serves every
-/// instantiation of a generic function.
-fn gen_take_lock(args: &Args, output: &ReturnType) -> TokenStream {
+/// Item names are not hygienic: the `use` and the `static` live in an
+/// inner block, where they shadow the user's items instead of clashing
+/// with them. The static names no generic parameter, so one lock serves
+/// every instantiation of a generic function.
+fn gen_take_lock(args: &Args, names: &Names, at_return_type: &ReturnTypeSpans) -> TokenStream {
     let site = Span::mixed_site();
-    let guard = Ident::new("__mysql_lock_guard", site);
+    let Names { returns, guard } = names;
     let private = Ident::new("__mysql_lock_private", site);
     let lock = Ident::new("__MYSQL_LOCK", site);
     let acquired = Ident::new("__mysql_lock_acquired", site);
@@ -104,59 +180,121 @@ fn gen_take_lock(args: &Args, output: &ReturnType) -> TokenStream {
         }
         Timeout::Forever => quote_spanned!(site=> ::core::option::Option::None),
     };
-    let return_error = gen_return_error(output, &error);
+    let lock_failed = at_return_type.call(
+        quote!(#private::LockedResult::lock_failed),
+        &quote_spanned!(site=> #error),
+        names,
+    );
 
     quote_spanned! {site=>
+        let #returns = ::core::marker::PhantomData;
         let #guard = {
             use #krate::__private as #private;
             static #lock: #private::LazyLock<#private::Lock> =
                 #private::LazyLock::new(|| #private::lock(#name, #timeout, #using));
             match #private::acquire(&#lock) {
                 ::core::result::Result::Ok(#acquired) => #acquired,
-                ::core::result::Result::Err(#error) => #return_error,
+                ::core::result::Result::Err(#error) => return #lock_failed,
             }
         };
     }
 }
 
-/// `return Err(From::from(error))`, located at the return type: when that
-/// type is no `Result`, or its error type has no `From<mysql_lock::Error>`,
-/// the one error the compiler reports underlines the return type.
+/// `LockedResult::run(returns, guard, move || { statements })`, the tail
+/// expression of the function.
 ///
-/// The spans keep the expansion's hygiene (so lints treat the code as the
-/// macro's, not the user's) with the location of the return type: the
-/// first tokens at its first token, the closing ones at its last token, so
-/// that the compiler's expression spans cover the whole type.
-fn gen_return_error(output: &ReturnType, error: &Ident) -> TokenStream {
-    let (first, last) = match output {
-        ReturnType::Type(_, ty) => {
-            let mut tokens = ty.to_token_stream().into_iter();
-            let first = tokens.next().map_or_else(Span::call_site, |t| t.span());
-            let last = tokens.last().map_or(first, |t| t.span());
-            (first, last)
-        }
-        // Rejected by `validate::check`.
-        ReturnType::Default => (Span::call_site(), Span::call_site()),
-    };
-    let first = Span::mixed_site().located_at(first);
-    let last = Span::mixed_site().located_at(last);
+/// The closure's block keeps the location of the function's braces, so
+/// that an error about the body's value points at the body. Every token
+/// added has the expansion's hygiene, so that lints treat the closure and
+/// the calls as the macro's code, not the user's.
+fn gen_run(
+    args: &Args,
+    names: &Names,
+    at_return_type: &ReturnTypeSpans,
+    stmts: TokenStream,
+    brace_span: Span,
+) -> TokenStream {
+    let krate = &args.krate;
+    let guard = &names.guard;
+    let body_span = Span::mixed_site().located_at(brace_span);
+    let mut block = Group::new(Delimiter::Brace, stmts);
+    block.set_span(body_span);
+    at_return_type.call(
+        quote!(#krate::__private::LockedResult::run),
+        &quote_spanned!(body_span=> #guard, move || #block),
+        names,
+    )
+}
 
-    // `identity(error)`, not just `error`: an argument of several tokens,
-    // so that a missing `From` impl underlines the whole return type.
-    let mut error_arg = Group::new(Delimiter::Parenthesis, error.to_token_stream());
-    error_arg.set_span(last);
-    let mut from_arg = Group::new(
-        Delimiter::Parenthesis,
-        quote_spanned!(first=> ::core::convert::identity #error_arg),
-    );
-    from_arg.set_span(last);
-    let from = Ident::new("from", last);
-    let mut err_arg = Group::new(
-        Delimiter::Parenthesis,
-        quote_spanned!(first=> ::core::convert::From::#from #from_arg),
-    );
-    err_arg.set_span(last);
-    quote_spanned!(first=> return ::core::result::Result::Err #err_arg)
+/// Spans with the expansion's hygiene (so that lints treat the code as the
+/// macro's, not the user's), located at the first and the last token of
+/// the return type.
+struct ReturnTypeSpans {
+    first: Span,
+    last: Span,
+}
+
+impl ReturnTypeSpans {
+    fn new(output: &ReturnType) -> Self {
+        let (first, last) = match output {
+            ReturnType::Type(_, ty) => {
+                let mut tokens = ty.to_token_stream().into_iter();
+                let first = tokens.next().map_or_else(Span::call_site, |t| t.span());
+                let last = tokens.last().map_or(first, |t| t.span());
+                (first, last)
+            }
+            // Rejected by `validate::check`.
+            ReturnType::Default => (Span::call_site(), Span::call_site()),
+        };
+        let site = Span::mixed_site();
+        ReturnTypeSpans {
+            first: site.located_at(first),
+            last: site.located_at(last),
+        }
+    }
+
+    /// `function(identity(returns), rest)`, located at the return type.
+    ///
+    /// The compiler reports an unsatisfied bound of `function` at the
+    /// argument that carries the type: `identity(returns)` spans from the
+    /// first token of the return type to its last, so the whole type is
+    /// underlined, and both calls report at the same place, which the
+    /// compiler then reports once. The path of `function` spans the same,
+    /// so that its label ("required by a bound introduced by this call")
+    /// is left out.
+    fn call(&self, function: TokenStream, rest: &TokenStream, names: &Names) -> TokenStream {
+        let Self { first, last } = *self;
+        let mut function: Vec<TokenTree> = respan(function, first).into_iter().collect();
+        if let Some(end) = function.last_mut() {
+            end.set_span(last);
+        }
+        let returns = &names.returns;
+        let mut returns_arg = Group::new(Delimiter::Parenthesis, quote_spanned!(last=> #returns));
+        returns_arg.set_span(last);
+        let mut args = Group::new(
+            Delimiter::Parenthesis,
+            quote_spanned!(first=> ::core::convert::identity #returns_arg, #rest),
+        );
+        args.set_span(last);
+        quote!(#(#function)* #args)
+    }
+}
+
+/// `tokens` with every span (outside groups' contents too) set to `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let TokenTree::Group(group) = &tree {
+                let mut new = Group::new(group.delimiter(), respan(group.stream(), span));
+                new.set_span(span);
+                tree = TokenTree::Group(new);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -205,15 +343,34 @@ mod tests {
         ), "{out}");
         assert!(
             tail.contains(
-                "return :: core :: result :: Result :: Err (:: core :: convert :: From :: from \
-             (:: core :: convert :: identity (__mysql_lock_error)))"
+                "return __mysql_lock_private :: LockedResult :: lock_failed \
+                 (:: core :: convert :: identity (__mysql_lock_returns) , __mysql_lock_error)"
             ),
             "{out}"
         );
         assert!(
-            tail.ends_with("println ! (\"first statement\") ; fn after () { } Ok (t) }"),
+            tail.ends_with(
+                ":: mysql_lock :: __private :: LockedResult :: run \
+                 (:: core :: convert :: identity (__mysql_lock_returns) , __mysql_lock_guard , \
+                 move || { println ! (\"first statement\") ; fn after () { } Ok (t) }) }"
+            ),
             "{out}"
         );
+    }
+
+    #[test]
+    fn track_caller_keeps_the_statements_in_the_function() {
+        for attr in [
+            quote!(#[track_caller]),
+            quote!(#[cfg_attr(test, track_caller)]),
+        ] {
+            let out = expand(
+                quote!(name = "job"),
+                quote!(#attr fn job() -> Result<(), E> { step()?; Ok(()) }),
+            );
+            assert!(!out.contains("LockedResult :: run"), "{out}");
+            assert!(out.ends_with("} ; step () ? ; Ok (()) }"), "{out}");
+        }
     }
 
     #[test]

@@ -1,17 +1,33 @@
-//! The `#[mysql_lock]` attribute. Use it through the `mysql-lock` crate,
-//! which re-exports it: `use mysql_lock::mysql_lock;`.
+//! The `#[mysql_lock]` and `#[jobs]` attributes. Use them through the
+//! `mysql-lock` crate, which re-exports them: `use mysql_lock::mysql_lock;`,
+//! `#[mysql_lock::jobs]`.
 //!
 //! - `args`: the arguments, parsed and checked;
 //! - `item`: the annotated function, with its body kept as tokens;
 //! - `validate`: what the function must be;
 //! - `expand`: the code generated;
+//! - `locks`: which locks are the same lock, by the runtime's name scheme;
+//! - `scan`: what a body calls and locks; `graph`: the calls between
+//!   functions, and the locks taken again or in both orders;
+//! - `nesting`: re-entrance within one annotated function;
+//! - `module`: `#[jobs]`, re-entrance and lock order across a module;
 //! - `errors`: every mistake collected, to report them all at once.
 
 mod args;
 mod errors;
 mod expand;
+mod graph;
 mod item;
+mod locks;
+mod module;
+mod nesting;
+mod scan;
 mod validate;
+
+/// The runtime's lock-name scheme, the same file, so that names are
+/// compared exactly as the server will see them.
+#[path = "../../runtime/src/name_scheme.rs"]
+mod name_scheme;
 
 use proc_macro::TokenStream;
 
@@ -50,21 +66,60 @@ use proc_macro::TokenStream;
 /// Before the first statement of the body, the function takes the lock
 /// (one `mysql_lock::Lock` per annotated function, created on first call
 /// and shared by every call and every instantiation of a generic function).
-/// The guard lives until the function exits, so the lock is released
-/// however it exits: at the end, by `return`, by `?`, or by a panic.
+/// The body then runs, and the lock is released when it is done, however it
+/// ends: at the end, by `return`, by `?`, or by a panic.
 ///
 /// When the lock can't be had (another holder for the whole timeout,
 /// `Error::Timeout`; the thread already holds it, `Error::Reentrant`; no
 /// database, ...), the body does not run and the function returns
-/// `Err(From::from(error))`. So the function must return a `Result` whose
-/// error type implements `From<mysql_lock::Error>`: `mysql_lock::Error`
-/// itself, `anyhow::Error`, `Box<dyn std::error::Error + Send + Sync>`, or
-/// an error type of your own with a `From` impl (`#[from]` with thiserror).
-/// Type aliases such as `anyhow::Result<T>` are fine.
+/// `Err(E::from(error))`.
+///
+/// When the lock was lost while the body ran (its connection died or was
+/// killed, so another worker may have run at the same time), a successful
+/// result becomes `Err(E::from(mysql_lock::Error::LockLost { .. }))`; an
+/// error from the body is returned as is.
+///
+/// So the function must return a `Result` whose error type `E` implements
+/// `From<mysql_lock::Error>`: `mysql_lock::Error` itself, `anyhow::Error`,
+/// `Box<dyn std::error::Error + Send + Sync>`, or an error type of your own
+/// with a `From` impl (`#[from]` with thiserror). Type aliases such as
+/// `anyhow::Result<T>` are fine, and so is `impl Trait` inside the
+/// `Result`: `-> Result<impl Iterator<Item = u32>, E>`.
+///
+/// The body runs in a closure (`move`, called once), so `return` and `?`
+/// in it leave the body, and the lock is released before the function
+/// returns their value. It may move arguments and `self` out, and return
+/// borrows of them. A `#[track_caller]` function is the exception: its
+/// body stays in the function, so that panics report the caller's
+/// location (a closure can't be `#[track_caller]`); its lock is released
+/// when it returns, and a lock lost meanwhile is not reported.
 ///
 /// The lock belongs to the calling thread (see `mysql_lock::Lock`):
 /// calling a locked function from inside itself, or from another function
 /// holding the same lock, returns `Error::Reentrant` at once.
+///
+/// # Re-entrance rejected at compile time
+///
+/// Where the macro can see it, taking a lock the function already holds is
+/// a compile error, at the place that takes it again. In the function's
+/// body (closures included):
+///
+/// - a function declared in it with `#[mysql_lock]` of the same lock;
+/// - `Lock::new("same")` with the same name as a literal (on the same
+///   alias: `.using("other")` makes it another lock);
+/// - a call of the function itself (`f(..)`, `self::f(..)`, `Self::f(..)`,
+///   `self.f(..)`), directly or through functions declared in the body;
+/// - two `#[mysql_lock]` of the same lock on one function.
+///
+/// Across functions, put the functions in an inline module with
+/// [`macro@jobs`]: it follows the calls between them. What no macro can
+/// see (a call through a function pointer, a trait object, another crate)
+/// is refused at run time with `Error::Reentrant`, at once.
+///
+/// Locks are compared as the server will compare them, through the
+/// runtime's name scheme and on the same alias: `"Job"` and `"job"` are
+/// two locks (as they are on MariaDB and, through the scheme, on MySQL),
+/// and so are one name on two aliases.
 ///
 /// Only the body changes: the signature, generics, `where` clauses,
 /// receivers, visibility, attributes and doc comments are kept as written.
@@ -78,4 +133,68 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn mysql_lock(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::mysql_lock(args.into(), item.into()).into()
+}
+
+/// Checks, at compile time, the `#[mysql_lock]` functions of an inline
+/// module together: no function holding a lock may reach, through the
+/// calls between them, a function taking the same lock again; and no two
+/// locks may be taken in both orders.
+///
+/// ```ignore
+/// #[mysql_lock::jobs]
+/// mod jobs {
+///     use mysql_lock::{mysql_lock, Error};
+///
+///     #[mysql_lock(name = "report")]
+///     pub fn report() -> Result<(), Error> {
+///         collect()?; // error: `export` takes lock "report", which
+///         Ok(())      // `report` already holds (report → collect → export)
+///     }
+///
+///     fn collect() -> Result<(), Error> {
+///         export()
+///     }
+///
+///     #[mysql_lock(name = "report")]
+///     pub fn export() -> Result<(), Error> {
+///         Ok(())
+///     }
+/// }
+/// ```
+///
+/// # What it sees
+///
+/// The module's free functions and the methods of its impl blocks, as
+/// written in it (not those generated by macro calls, nor those of nested
+/// modules), annotated or not (a function without lock passes on the locks
+/// held by its callers), and the functions declared in their bodies. A call is
+/// followed when its callee is named: `f(..)` and `self::f(..)` for a free
+/// function, `Self::f(..)`, `Type::f(..)` and `self.f(..)` for a method of
+/// an impl block of the module. `Lock::new("...")` with a literal name
+/// counts as taking that lock. Calls through function pointers, trait
+/// objects, other values or other modules are not followed: the runtime
+/// refuses such re-entrance at once, with `Error::Reentrant`.
+///
+/// # What it reports
+///
+/// - **Re-entrance**: a function holding a lock reaches, through other
+///   functions (`a → b → c`), one that takes the same lock again, which
+///   would fail at run time with `Error::Reentrant`. The error is at the
+///   call (or the `Lock::new`) that takes it again, and names the chain.
+/// - **Lock-order inversion**: one path takes `x` then `y`, another `y`
+///   then `x`. Two workers running both at once can deadlock (the server
+///   then fails one of them with `Error::Deadlock`). The error names both
+///   paths.
+///
+/// Locks are compared as `#[mysql_lock]` compares them: the same name, by
+/// the runtime's name scheme, on the same alias. Re-entrance within one
+/// function is reported by that function's own `#[mysql_lock]`.
+///
+/// The module is emitted unchanged, errors or not: its `#[mysql_lock]`
+/// functions expand as usual, and the rest of the crate still type-checks.
+/// It takes no arguments, and needs its items inline (`mod jobs { ... }`,
+/// not `mod jobs;`).
+#[proc_macro_attribute]
+pub fn jobs(args: TokenStream, item: TokenStream) -> TokenStream {
+    module::jobs(args.into(), item.into()).into()
 }

@@ -41,7 +41,9 @@ fn killing_the_holder_is_detected_and_reported() {
     kill("CONNECTION", guard.connection_id());
     let detected = within(Duration::from_secs(3), || guard.is_lost())
         .expect("the loss was not detected within 3 s");
-    eprintln!("KILL CONNECTION detected after {detected:?} (check interval {INTERVAL:?})");
+    testkit::report(&format!(
+        "KILL CONNECTION detected after {detected:?} (check interval {INTERVAL:?})"
+    ));
     // Within the cadence: one interval, plus the monitor's quarter-interval
     // wake-up, plus scheduling slack on a busy machine.
     assert!(detected < INTERVAL * 3, "{detected:?}");
@@ -145,4 +147,55 @@ fn killing_a_waiters_query_is_an_error_not_a_timeout() {
     holder.release().unwrap();
     // The waiter's connection stayed usable and went back to the pool.
     lock.acquire().unwrap().release().unwrap();
+}
+
+/// Kills the connection holding this thread's innermost lock and waits
+/// until the background check has noticed.
+fn lose_current_lock() {
+    let held = mysql_lock::current().expect("inside an annotated function");
+    kill("CONNECTION", held.connection_id());
+    within(Duration::from_secs(3), || held.is_lost()).expect("the loss was noticed");
+    assert!(mysql_lock::current().unwrap().is_lost());
+}
+
+#[mysql_lock::mysql_lock(name = "lost-in-body")]
+fn succeeds_after_losing_its_lock() -> Result<u32, Error> {
+    lose_current_lock();
+    Ok(42)
+}
+
+#[derive(Debug, PartialEq)]
+enum JobError {
+    Lock(String),
+    Failed(&'static str),
+}
+
+impl From<Error> for JobError {
+    fn from(err: Error) -> Self {
+        JobError::Lock(err.to_string())
+    }
+}
+
+#[mysql_lock::mysql_lock(name = "lost-in-body")]
+fn fails_after_losing_its_lock() -> Result<u32, JobError> {
+    lose_current_lock();
+    Err(JobError::Failed("the job's own error"))
+}
+
+#[test]
+fn an_annotated_function_that_lost_its_lock_says_so() {
+    testkit::setup();
+    mysql_lock::set_check_interval(INTERVAL);
+    // The body succeeded, but another worker may have run meanwhile: the
+    // caller gets LockLost instead of the value.
+    let result = succeeds_after_losing_its_lock();
+    assert!(matches!(result, Err(Error::LockLost { .. })), "{result:?}");
+    // The body's own error is passed on as it is.
+    assert_eq!(
+        fails_after_losing_its_lock(),
+        Err(JobError::Failed("the job's own error"))
+    );
+    // Nothing is left held, and the function works again.
+    assert!(mysql_lock::current().is_none());
+    assert_eq!(testkit::holder("test.lost-in-body"), None);
 }

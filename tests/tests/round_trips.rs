@@ -63,6 +63,18 @@ fn a_lock_cycle_is_two_statements_through_lock_and_attribute() {
         "statements for {CYCLES} acquire+release cycles"
     );
 
+    annotated().unwrap();
+    let through_attribute = statements_during(&mut admin, || {
+        for _ in 0..CYCLES {
+            annotated().unwrap();
+        }
+    });
+    assert_eq!(
+        through_attribute,
+        2 * CYCLES,
+        "statements for {CYCLES} annotated calls"
+    );
+
     // The counter sees what the library avoids: the driver's default pool
     // pings every connection it hands out and resets every one it takes
     // back: 4 round trips a cycle (5 counted on MariaDB 10.11, where the

@@ -58,6 +58,39 @@ where
     Ok(items.iter().map(ToString::to_string).collect())
 }
 
+fn compute(id: u64) -> Result<u64, Error> {
+    id.checked_add(1).ok_or_else(|| Error::InvalidName {
+        name: id.to_string(),
+        reason: "too large",
+    })
+}
+
+// A body that is one call: no `redundant_closure` on the closure that
+// runs it.
+#[mysql_lock(name = "lints-one-call")]
+fn one_call(id: u64) -> Result<u64, Error> {
+    compute(id)
+}
+
+// A body that ends with a `match` of `return`s, and one whose `?` is its
+// only fallible step.
+#[mysql_lock(name = "lints-returns")]
+fn returns(flag: Option<bool>) -> Result<u8, Error> {
+    let value = compute(1)?;
+    match flag {
+        Some(true) => return Ok(1),
+        Some(false) => return Ok(2),
+        None => {}
+    }
+    Ok(u8::try_from(value).unwrap_or(u8::MAX))
+}
+
+// `impl Trait` in the return type, and an argument moved into it.
+#[mysql_lock(name = "lints-impl-trait")]
+fn evens(values: Vec<u32>) -> Result<impl Iterator<Item = u32>, Error> {
+    Ok(values.into_iter().filter(|v| v % 2 == 0))
+}
+
 #[derive(Debug)]
 enum AppError {
     Lock,
@@ -85,6 +118,20 @@ impl Counter {
     fn into_count(self) -> Result<u32, AppError> {
         Ok(self.count)
     }
+
+    // A reborrow of `&mut self`, returned; `Self` in the body.
+    #[mysql_lock(name = "lints-reborrow")]
+    fn count_mut(&mut self) -> Result<&mut u32, AppError> {
+        if self.count == 0 {
+            *self = Self::default();
+        }
+        Ok(&mut self.count)
+    }
+
+    #[mysql_lock(name = "lints-associated")]
+    fn fresh() -> Result<Self, AppError> {
+        Ok(Self::default())
+    }
 }
 
 #[test]
@@ -95,4 +142,9 @@ fn locked_functions_build() {
     let _ = generic::<u8>;
     let _ = Counter::bump;
     let _ = Counter::into_count;
+    let _ = Counter::count_mut;
+    let _ = Counter::fresh;
+    let _ = one_call;
+    let _ = returns;
+    let _ = evens;
 }

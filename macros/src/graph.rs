@@ -1,0 +1,323 @@
+//! The graph of direct calls between the functions a macro can see, and
+//! what it shows: a lock taken again by a function that its holder reaches
+//! (re-entrance, which fails at run time with `Error::Reentrant`), and the
+//! order in which locks are taken (for lock-order inversions).
+//!
+//! A node is a function: a free function or a method of the module, or a
+//! function declared in another's body. Its owner is the item the user
+//! wrote at the top (the function itself, for one declared in a body): the
+//! attribute on one function reports what stays within its owner, the
+//! module attribute what crosses from one to another, so that nothing is
+//! reported twice.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use proc_macro2::TokenStream;
+use syn::LitStr;
+
+use crate::locks::LockName;
+use crate::scan::{Callee, FnFacts};
+
+pub(crate) type NodeId = usize;
+
+pub(crate) struct Node {
+    /// `f`, or `Type::f`.
+    pub(crate) display: String,
+    pub(crate) owner: usize,
+    pub(crate) locks: Vec<(LockName, LitStr)>,
+    /// `Lock::new` calls whose lock is known.
+    lock_news: Vec<(LockName, TokenStream)>,
+    /// Resolved calls.
+    calls: Vec<(NodeId, TokenStream)>,
+}
+
+/// How the calls of one function are resolved.
+#[derive(Clone, Default)]
+pub(crate) struct Scope {
+    /// The type of the impl the function is in, for `Self::f` and `self.f`.
+    pub(crate) self_type: Option<String>,
+    /// Functions declared in enclosing bodies, innermost last: a function
+    /// declared in a block is visible in the whole block.
+    locals: Vec<HashMap<String, NodeId>>,
+}
+
+impl Scope {
+    pub(crate) fn in_impl(self_type: String) -> Self {
+        Scope {
+            self_type: Some(self_type),
+            locals: Vec::new(),
+        }
+    }
+}
+
+/// Where the functions of the module are: free functions by name, methods
+/// by type and name.
+#[derive(Default)]
+pub(crate) struct Items {
+    pub(crate) free: HashMap<String, NodeId>,
+    pub(crate) methods: HashMap<(String, String), NodeId>,
+}
+
+#[derive(Default)]
+pub(crate) struct Graph {
+    pub(crate) nodes: Vec<Node>,
+    /// Calls not yet resolved, with the scope they are resolved in.
+    pending: Vec<(NodeId, Scope, Vec<crate::scan::Call>)>,
+}
+
+impl Graph {
+    /// Adds `facts` and the functions declared in its body (owned by
+    /// `owner`); their calls are resolved by [`Graph::resolve`].
+    pub(crate) fn add(
+        &mut self,
+        facts: FnFacts,
+        display: String,
+        owner: usize,
+        scope: Scope,
+    ) -> NodeId {
+        let id = self.alloc(owner);
+        self.fill(id, facts, display, scope);
+        id
+    }
+
+    fn alloc(&mut self, owner: usize) -> NodeId {
+        self.nodes.push(Node {
+            display: String::new(),
+            owner,
+            locks: Vec::new(),
+            lock_news: Vec::new(),
+            calls: Vec::new(),
+        });
+        self.nodes.len() - 1
+    }
+
+    fn fill(&mut self, id: NodeId, facts: FnFacts, display: String, scope: Scope) {
+        let FnFacts { locks, body, .. } = facts;
+        let owner = self.nodes[id].owner;
+        let node = &mut self.nodes[id];
+        node.display = display;
+        node.locks = locks;
+        node.lock_news = body
+            .lock_news
+            .into_iter()
+            .filter_map(|new| Some((new.lock?, new.at)))
+            .collect();
+        // Functions declared in this body: callable by name from it and
+        // from each other. (Methods of impls declared here are not
+        // followed.)
+        let children: Vec<(NodeId, FnFacts)> = body
+            .fns
+            .into_iter()
+            .map(|facts| (self.alloc(owner), facts))
+            .collect();
+        let mut local = HashMap::new();
+        for (child, facts) in &children {
+            local.entry(facts.ident.to_string()).or_insert(*child);
+        }
+        let mut own_scope = scope;
+        own_scope.locals.push(local);
+        // A function declared in a body doesn't see the impl's `Self`.
+        let child_scope = Scope {
+            self_type: None,
+            locals: own_scope.locals.clone(),
+        };
+        for (child, facts) in children {
+            let display = facts.ident.to_string();
+            self.fill(child, facts, display, child_scope.clone());
+        }
+        self.pending.push((id, own_scope, body.calls));
+    }
+
+    /// Resolves every call added so far, to the functions in `items` or
+    /// declared in bodies; calls to anything else are dropped.
+    pub(crate) fn resolve(&mut self, items: &Items) {
+        for (id, scope, calls) in std::mem::take(&mut self.pending) {
+            let resolved = calls
+                .into_iter()
+                .filter_map(|call| Some((resolve(&call.callee, &scope, items)?, call.at)))
+                .collect();
+            self.nodes[id].calls = resolved;
+        }
+    }
+
+    /// Every lock taken, directly or through calls, while `start` holds
+    /// `held`, breadth first, so that each is found by its shortest chain.
+    /// A chain stops where the lock is taken again.
+    pub(crate) fn explore(&self, start: NodeId, held: &LockName) -> Vec<Step> {
+        let mut steps = Vec::new();
+        let mut seen = vec![false; self.nodes.len()];
+        seen[start] = true;
+        let mut queue = std::collections::VecDeque::from([vec![start]]);
+        while let Some(path) = queue.pop_front() {
+            let node = &self.nodes[path[path.len() - 1]];
+            for (index, (lock, at)) in node.lock_news.iter().enumerate() {
+                steps.push(Step {
+                    path: path.clone(),
+                    site: Site::LockNew(index),
+                    at: at.clone(),
+                    taken: lock.clone(),
+                    again: lock.id == held.id,
+                });
+            }
+            for (index, (target, at)) in node.calls.iter().enumerate() {
+                let mut next = path.clone();
+                next.push(*target);
+                let locks = &self.nodes[*target].locks;
+                if let Some((lock, _)) = locks.iter().find(|(lock, _)| lock.id == held.id) {
+                    steps.push(Step {
+                        path: next,
+                        site: Site::Call(index),
+                        at: at.clone(),
+                        taken: lock.clone(),
+                        again: true,
+                    });
+                    continue;
+                }
+                for (lock, _) in locks {
+                    steps.push(Step {
+                        path: next.clone(),
+                        site: Site::Call(index),
+                        at: at.clone(),
+                        taken: lock.clone(),
+                        again: false,
+                    });
+                }
+                if !seen[*target] {
+                    seen[*target] = true;
+                    queue.push_back(next);
+                }
+            }
+        }
+        steps
+    }
+
+    /// `a → b → c`.
+    pub(crate) fn chain(&self, path: &[NodeId]) -> String {
+        let mut chain = String::new();
+        for (i, id) in path.iter().enumerate() {
+            if i > 0 {
+                chain.push_str(" → ");
+            }
+            let _ = write!(chain, "{}", self.nodes[*id].display);
+        }
+        chain
+    }
+
+    /// Whether `path` goes from one owner to another.
+    pub(crate) fn crosses_owners(&self, path: &[NodeId]) -> bool {
+        path.iter()
+            .any(|id| self.nodes[*id].owner != self.nodes[path[0]].owner)
+    }
+
+    /// The error for a lock taken again, at the place that takes it.
+    pub(crate) fn reentrance_error(&self, held: &LockName, step: &Step) -> syn::Error {
+        let lock = held.describe();
+        let path = &step.path;
+        let holder = &self.nodes[path[0]].display;
+        let chain = self.chain(path);
+        let message = match step.site {
+            Site::LockNew(_) if path.len() == 1 => format!(
+                "`{holder}` already holds lock {lock} here (its #[mysql_lock]): acquiring it again \
+                 would fail at run time with `Error::Reentrant`; this code already runs under the \
+                 lock, so remove this `Lock`, or give one of the two another name"
+            ),
+            Site::LockNew(_) => format!(
+                "lock {lock} is taken again here, while `{holder}` holds it: {chain} reaches this \
+                 `Lock`, and acquiring it would fail at run time with `Error::Reentrant`; don't \
+                 take the lock again on this path, or give one of the two another name"
+            ),
+            Site::Call(_) if path.len() == 2 && path[1] == path[0] => {
+                // A bare `name(..)` in a function that turns out to be an
+                // associated one calls a free function: say how to be clear.
+                let bare = step.at.clone().into_iter().count() == 1;
+                let other = if bare {
+                    format!(
+                        " (if this is another function named `{holder}`, call it by its \
+                         path, such as `crate::{holder}`)"
+                    )
+                } else {
+                    String::new()
+                };
+                format!(
+                    "`{holder}` calls itself while holding lock {lock}: the inner call would \
+                     fail at run time with `Error::Reentrant`; put the recursive work in a \
+                     function without #[mysql_lock] and call that one{other}"
+                )
+            }
+            Site::Call(_) if path[path.len() - 1] == path[0] => format!(
+                "this call re-enters `{holder}` while it holds lock {lock} ({chain}): it would \
+                 fail at run time with `Error::Reentrant`; call a function without \
+                 #[mysql_lock] here, or break the cycle"
+            ),
+            Site::Call(_) => {
+                let taker = &self.nodes[path[path.len() - 1]].display;
+                format!(
+                    "`{taker}` takes lock {lock}, which `{holder}` already holds when it calls \
+                     `{taker}` ({chain}): the call would fail at run time with \
+                     `Error::Reentrant`; call a function without #[mysql_lock] here, or give \
+                     the two locks different names"
+                )
+            }
+        };
+        syn::Error::new_spanned(&step.at, message)
+    }
+}
+
+fn resolve(callee: &Callee, scope: &Scope, items: &Items) -> Option<NodeId> {
+    match callee {
+        Callee::Path(path) => match path.as_slice() {
+            [name] => scope
+                .locals
+                .iter()
+                .rev()
+                .find_map(|local| local.get(name).copied())
+                .or_else(|| items.free.get(name).copied()),
+            [module, name] if module == "self" => items.free.get(name).copied(),
+            [ty, name] if ty == "Self" => {
+                let ty = scope.self_type.as_ref()?;
+                items.methods.get(&(ty.clone(), name.clone())).copied()
+            }
+            [ty, name] => items.methods.get(&(ty.clone(), name.clone())).copied(),
+            _ => None,
+        },
+        Callee::SelfMethod(name) => {
+            let ty = scope.self_type.as_ref()?;
+            items.methods.get(&(ty.clone(), name.clone())).copied()
+        }
+    }
+}
+
+/// A lock taken while another is held.
+pub(crate) struct Step {
+    /// From the holder to the function that takes the lock.
+    pub(crate) path: Vec<NodeId>,
+    /// Which call or `Lock::new` of its function takes the lock.
+    pub(crate) site: Site,
+    /// The call or the `Lock::new`, for errors.
+    pub(crate) at: TokenStream,
+    pub(crate) taken: LockName,
+    /// The lock taken is the one held.
+    pub(crate) again: bool,
+}
+
+impl Step {
+    /// Identifies the place that takes the lock: the function and which of
+    /// its calls or `Lock::new`s.
+    pub(crate) fn place(&self) -> (NodeId, Site) {
+        let last = if matches!(self.site, Site::Call(_)) {
+            self.path[self.path.len() - 2]
+        } else {
+            self.path[self.path.len() - 1]
+        };
+        (last, self.site)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Site {
+    /// The n-th call of the function.
+    Call(usize),
+    /// The n-th `Lock::new` of the function.
+    LockNew(usize),
+}

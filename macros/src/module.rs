@@ -1,0 +1,370 @@
+//! `#[mysql_lock::jobs]` on an inline module: the nesting checks across
+//! the functions of the module, which no attribute on one function can
+//! see.
+//!
+//! The functions are the module's free functions and the methods of its
+//! impl blocks (inherent or of a trait), with the functions declared in
+//! their bodies. The calls between them are followed when the callee is
+//! named: `f(..)` and `self::f(..)` for a free function (or one declared in
+//! an enclosing body), `Self::f(..)`, `Type::f(..)` and `self.f(..)` for a
+//! method. A call through a function pointer, a trait object, a method of
+//! another value or another module is not followed: the runtime refuses
+//! such re-entrance at once (`Error::Reentrant`).
+//!
+//! Reported:
+//!
+//! - a function holding a lock that reaches, through other functions
+//!   (`a → b → c`), one taking the same lock again, by its attribute or by
+//!   `Lock::new`: an error at the call (or the `Lock::new`) that takes it
+//!   again, naming the chain;
+//! - a lock-order inversion: one path takes `x` then `y`, another `y` then
+//!   `x`; two workers running them at once can deadlock.
+//!
+//! What stays within one function (its body, and functions declared in
+//! it) is reported by that function's own attribute (`nesting`).
+//!
+//! The module is emitted as written: its `#[mysql_lock]` attributes then
+//! expand as usual.
+
+use std::collections::{HashMap, HashSet};
+
+use proc_macro2::TokenStream;
+use quote::{quote, ToTokens};
+use syn::{ImplItem, Item, Type};
+
+use crate::errors::Errors;
+use crate::graph::{Graph, Items, NodeId, Scope, Site, Step};
+use crate::locks::{LockId, LockName};
+use crate::scan::{self, FnFacts};
+
+/// `#[jobs] mod name { ... }`: the module unchanged, followed by every
+/// error found.
+pub(crate) fn jobs(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    if !args.is_empty() {
+        errors.push(syn::Error::new_spanned(
+            &args,
+            "#[mysql_lock::jobs] takes no arguments; each function of the module gives its \
+             own lock with #[mysql_lock(name = \"...\")]",
+        ));
+    }
+    match syn::parse2::<Item>(item.clone()) {
+        Ok(Item::Mod(module)) => match &module.content {
+            Some((_, items)) => errors.take(check(items)).unwrap_or_default(),
+            None => {
+                let (token, ident) = (&module.mod_token, &module.ident);
+                errors.push(syn::Error::new_spanned(
+                    quote!(#token #ident),
+                    "#[mysql_lock::jobs] needs the items of the module, which are in another \
+                     file here: write the module inline, as in `mod jobs { ... }`",
+                ));
+            }
+        },
+        Ok(other) => errors.push(syn::Error::new_spanned(
+            head(&other),
+            "#[mysql_lock::jobs] goes on an inline module that holds #[mysql_lock] \
+             functions, as in `#[mysql_lock::jobs] mod jobs { ... }`; on a function, use \
+             #[mysql_lock(name = \"...\")]",
+        )),
+        // Syntax the compiler reports better.
+        Err(_) => {}
+    }
+    let mut tokens = item;
+    if let Err(error) = errors.finish() {
+        tokens.extend(error.into_compile_error());
+    }
+    tokens
+}
+
+/// The first tokens of an item, up to its name, for errors.
+fn head(item: &Item) -> TokenStream {
+    match item {
+        Item::Fn(f) => {
+            let (token, ident) = (&f.sig.fn_token, &f.sig.ident);
+            quote!(#token #ident)
+        }
+        Item::Struct(s) => {
+            let (token, ident) = (&s.struct_token, &s.ident);
+            quote!(#token #ident)
+        }
+        Item::Impl(i) => {
+            let (token, ty) = (&i.impl_token, &i.self_ty);
+            quote!(#token #ty)
+        }
+        other => other.to_token_stream(),
+    }
+}
+
+/// Every re-entrance and lock-order inversion across the functions of
+/// `items`.
+fn check(items: &[Item]) -> syn::Result<()> {
+    let graph = build(items);
+    let mut errors = Errors::default();
+    // Places that take a lock again, with the lock: those reached within
+    // one function are its own attribute's to report; the others are
+    // reported here, once each, by the first (shortest) chain found.
+    let mut again: HashSet<(NodeId, Site, LockId)> = HashSet::new();
+    let mut within: HashSet<(NodeId, Site, LockId)> = HashSet::new();
+    let mut across: Vec<(LockName, Step)> = Vec::new();
+    let mut orders: Vec<(LockName, Step)> = Vec::new();
+    for start in 0..graph.nodes.len() {
+        for (held, _) in graph.nodes[start].locks.clone() {
+            for step in graph.explore(start, &held) {
+                if !step.again {
+                    orders.push((held.clone(), step));
+                    continue;
+                }
+                let (node, site) = step.place();
+                again.insert((node, site, held.id.clone()));
+                if graph.crosses_owners(&step.path) {
+                    across.push((held.clone(), step));
+                } else {
+                    within.insert((node, site, held.id.clone()));
+                }
+            }
+        }
+    }
+    let mut reported = within;
+    for (held, step) in &across {
+        let (node, site) = step.place();
+        if reported.insert((node, site, held.id.clone())) {
+            errors.push(graph.reentrance_error(held, step));
+        }
+    }
+    // An order that ends by taking a lock again is part of that mistake:
+    // once it is fixed, the order is gone too.
+    orders.retain(|(_, step)| {
+        let (node, site) = step.place();
+        !again.contains(&(node, site, step.taken.id.clone()))
+    });
+    for error in inversions(&graph, &orders) {
+        errors.push(error);
+    }
+    errors.finish()
+}
+
+/// The graph of the module's functions and of the calls between them.
+fn build(items: &[Item]) -> Graph {
+    let mut graph = Graph::default();
+    let mut table = Items::default();
+    let mut owner = 0;
+    for item in items {
+        if let Item::Fn(f) = item {
+            let facts = FnFacts::new(&f.attrs, &f.sig, scan::scan(&f.block.stmts));
+            let name = f.sig.ident.to_string();
+            let id = graph.add(facts, name.clone(), owner, Scope::default());
+            table.free.entry(name).or_insert(id);
+            owner += 1;
+        }
+    }
+    // Inherent impls first: their methods are the ones `self.f()` and
+    // `Type::f()` call when a trait has a method of the same name.
+    let impls = items.iter().filter_map(|item| match item {
+        Item::Impl(block) => Some(block),
+        _ => None,
+    });
+    let (inherent, of_traits): (Vec<_>, Vec<_>) = impls.partition(|block| block.trait_.is_none());
+    for block in inherent.into_iter().chain(of_traits) {
+        let Some(ty) = type_name(&block.self_ty) else {
+            continue;
+        };
+        for item in &block.items {
+            if let ImplItem::Fn(f) = item {
+                let facts = FnFacts::new(&f.attrs, &f.sig, scan::scan(&f.block.stmts));
+                let name = f.sig.ident.to_string();
+                let display = format!("{ty}::{name}");
+                let id = graph.add(facts, display, owner, Scope::in_impl(ty.clone()));
+                table.methods.entry((ty.clone(), name)).or_insert(id);
+                owner += 1;
+            }
+        }
+    }
+    graph.resolve(&table);
+    graph
+}
+
+/// `Worker` for `Worker`, `Worker<T>` or `self::Worker`.
+fn type_name(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Path(path) if path.qself.is_none() => {
+            Some(path.path.segments.last()?.ident.to_string())
+        }
+        Type::Group(group) => type_name(&group.elem),
+        Type::Paren(paren) => type_name(&paren.elem),
+        _ => None,
+    }
+}
+
+/// One error for each pair of locks taken in both orders, at the place
+/// where the second order found takes its lock, naming both paths.
+fn inversions(graph: &Graph, orders: &[(LockName, Step)]) -> Vec<syn::Error> {
+    let mut first: HashMap<(LockId, LockId), usize> = HashMap::new();
+    let mut reported: HashSet<(LockId, LockId)> = HashSet::new();
+    let mut errors = Vec::new();
+    for (index, (held, step)) in orders.iter().enumerate() {
+        let order = (held.id.clone(), step.taken.id.clone());
+        let reverse = (order.1.clone(), order.0.clone());
+        if let Some(&other) = first.get(&reverse) {
+            if reported.insert(order.clone()) && reported.insert(reverse) {
+                errors.push(inversion_error(graph, &orders[other], (held, step)));
+            }
+        }
+        first.entry(order).or_insert(index);
+    }
+    errors
+}
+
+fn inversion_error(
+    graph: &Graph,
+    (x, first): &(LockName, Step),
+    (y, second): (&LockName, &Step),
+) -> syn::Error {
+    let (x, y) = (x.describe(), y.describe());
+    let holder = |step: &Step| graph.nodes[step.path[0]].display.clone();
+    let through = |step: &Step| {
+        if step.path.len() == 1 {
+            String::new()
+        } else {
+            format!(" through {}", graph.chain(&step.path))
+        }
+    };
+    let message = format!(
+        "lock-order inversion: `{second_holder}` holds {y} and takes {x} here{second_path}, \
+         while `{first_holder}` holds {x} and takes {y}{first_path}; two workers running both \
+         at once can deadlock (the server then fails one with `Error::Deadlock`); take {x} \
+         and {y} in the same order on every path",
+        second_holder = holder(second),
+        second_path = through(second),
+        first_holder = holder(first),
+        first_path = through(first),
+    );
+    syn::Error::new_spanned(&second.at, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(module: TokenStream) -> Vec<String> {
+        let out = jobs(TokenStream::new(), module).to_string();
+        out.split("compile_error ! {")
+            .skip(1)
+            .map(|rest| rest.split(" }").next().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn reentrance_through_calls() {
+        let found = errors(quote! {
+            mod jobs {
+                #[mysql_lock(name = "job")]
+                fn a() -> R { b() }
+                fn b() -> R { c(); Worker::d(); Ok(()) }
+                #[mysql_lock(name = "job")]
+                fn c() -> R { Ok(()) }
+                struct Worker;
+                impl Worker {
+                    fn d() -> R { Self::e(); Lock::new("job"); Ok(()) }
+                    #[mysql_lock(name = "job")]
+                    fn e() -> R { Ok(()) }
+                    #[mysql_lock(name = "job")]
+                    fn f(&self) -> R { self.g() }
+                    fn g(&self) -> R { a() }
+                }
+            }
+        });
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert!(
+            found[0].contains(
+                "`c` takes lock \\\"job\\\", which `a` already holds when it calls `c` (a → b → c)"
+            ),
+            "{}",
+            found[0]
+        );
+        assert!(
+            found[1].contains("while `a` holds it: a → b → Worker::d reaches this `Lock`"),
+            "{}",
+            found[1]
+        );
+        assert!(
+            found[2].contains("(a → b → Worker::d → Worker::e)"),
+            "{}",
+            found[2]
+        );
+        assert!(
+            found[3].contains(
+                "which `Worker::f` already holds when it calls `a` (Worker::f → Worker::g → a)"
+            ),
+            "{}",
+            found[3]
+        );
+    }
+
+    #[test]
+    fn different_names_and_aliases_are_different_locks() {
+        let found = errors(quote! {
+            mod jobs {
+                #[mysql_lock(name = "job")]
+                fn a() -> R { b(); c(); Ok(()) }
+                #[mysql_lock(name = "Job")]
+                fn b() -> R { Ok(()) }
+                #[mysql_lock(name = "job", using = "other")]
+                fn c() -> R { Ok(()) }
+            }
+        });
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn lock_order_inversion() {
+        let found = errors(quote! {
+            mod jobs {
+                #[mysql_lock(name = "x")]
+                fn a() -> R { b() }
+                #[mysql_lock(name = "y")]
+                fn b() -> R { Ok(()) }
+                #[mysql_lock(name = "y")]
+                fn c() -> R { Lock::new("x").acquire(); Ok(()) }
+            }
+        });
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("`c` holds \\\"y\\\" and takes \\\"x\\\" here, while `a` holds \\\"x\\\" and takes \\\"y\\\" through a → b;"), "{}", found[0]);
+    }
+
+    #[test]
+    fn an_inversion_that_is_a_reentrance_is_reported_once() {
+        let found = errors(quote! {
+            mod jobs {
+                #[mysql_lock(name = "x")]
+                fn a() -> R { b() }
+                #[mysql_lock(name = "y")]
+                fn b() -> R { c() }
+                #[mysql_lock(name = "x")]
+                fn c() -> R { Ok(()) }
+            }
+        });
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("(a → b → c)"), "{}", found[0]);
+    }
+
+    #[test]
+    fn misuse() {
+        let out = jobs(
+            quote!(name = "x"),
+            quote!(
+                mod jobs;
+            ),
+        )
+        .to_string();
+        assert!(out.contains("takes no arguments"), "{out}");
+        assert!(out.contains("write the module inline"), "{out}");
+        let out = jobs(
+            TokenStream::new(),
+            quote!(
+                fn job() {}
+            ),
+        )
+        .to_string();
+        assert!(out.contains("goes on an inline module"), "{out}");
+    }
+}
