@@ -33,6 +33,9 @@ struct PoolState {
     idle: Vec<ServerConn>,
     /// Connections that exist: idle, checked out, or being opened.
     open: usize,
+    /// Threads waiting in `checkout` for a connection: without any, a
+    /// check-in skips the wake-up (a futex syscall on every release).
+    waiting: usize,
 }
 
 /// The counters of an alias's connection pool, from
@@ -91,6 +94,7 @@ impl Pool {
             state: Mutex::new(PoolState {
                 idle: Vec::new(),
                 open: 0,
+                waiting: 0,
             }),
             freed: Condvar::new(),
         }
@@ -140,26 +144,28 @@ impl Pool {
                     }
                 };
             }
+            let now = Instant::now();
+            if deadline.is_some_and(|deadline| now >= deadline) {
+                return Err(Error::PoolExhausted {
+                    alias: self.alias.clone(),
+                    waited: now - started,
+                    max_size: self.max_size,
+                });
+            }
+            state.waiting += 1;
             state = match deadline {
                 None => self
                     .freed
                     .wait(state)
                     .unwrap_or_else(PoisonError::into_inner),
                 Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return Err(Error::PoolExhausted {
-                            alias: self.alias.clone(),
-                            waited: now - started,
-                            max_size: self.max_size,
-                        });
-                    }
                     self.freed
                         .wait_timeout(state, deadline - now)
                         .unwrap_or_else(PoisonError::into_inner)
                         .0
                 }
             };
+            state.waiting -= 1;
         }
     }
 
@@ -174,8 +180,11 @@ impl Pool {
     /// Gives a connection that holds no lock back to the pool.
     pub(crate) fn checkin(&self, mut conn: PooledConn) {
         if let Some(conn) = conn.conn.take() {
-            self.state().idle.push(conn);
-            self.freed.notify_one();
+            let mut state = self.state();
+            state.idle.push(conn);
+            if state.waiting > 0 {
+                self.freed.notify_one();
+            }
         }
     }
 
@@ -200,8 +209,11 @@ impl Pool {
     }
 
     fn forget_one(&self) {
-        self.state().open -= 1;
-        self.freed.notify_one();
+        let mut state = self.state();
+        state.open -= 1;
+        if state.waiting > 0 {
+            self.freed.notify_one();
+        }
     }
 
     /// Opens a connection within `connect_timeout`, handshake included. The

@@ -169,9 +169,10 @@ fn interleaved(
     settings: &Settings,
     floors: usize,
     variants: &mut [(&str, &mut dyn FnMut(usize))],
-) -> Vec<(String, f64, f64)> {
+) -> Vec<Row> {
     let mut rates = vec![Vec::new(); variants.len()];
     let mut ratios = vec![Vec::new(); variants.len()];
+    let mut cpu = vec![Vec::new(); variants.len()];
     for round in 0..settings.rounds {
         let mut round_rates = vec![0.0; variants.len()];
         // Alternate the order so that no variant always runs first.
@@ -184,7 +185,9 @@ fn interleaved(
             let (_, run) = &mut variants[i];
             run(10); // warm-up: fresh connections, prepared statements
             let started = Instant::now();
+            let cpu_before = thread_cpu();
             run(settings.cycles);
+            cpu[i].push(micros(thread_cpu() - cpu_before) / settings.cycles as f64);
             round_rates[i] = settings.cycles as f64 / started.elapsed().as_secs_f64();
         }
         let floor = round_rates[..floors].iter().cloned().fold(0.0, f64::max);
@@ -196,14 +199,36 @@ fn interleaved(
     variants
         .iter()
         .enumerate()
-        .map(|(i, (name, _))| {
-            (
-                name.to_string(),
-                median(&mut rates[i]),
-                median(&mut ratios[i]),
-            )
+        .map(|(i, (name, _))| Row {
+            name: name.to_string(),
+            rate: median(&mut rates[i]),
+            ratio: median(&mut ratios[i]),
+            cpu_micros: median(&mut cpu[i]),
         })
         .collect()
+}
+
+/// One line of an [`interleaved`] table.
+struct Row {
+    name: String,
+    /// Cycles per second, median over rounds.
+    rate: f64,
+    /// Rate ÷ the floor's rate in the same round, median over rounds.
+    ratio: f64,
+    /// The client thread's CPU time per cycle, median over rounds.
+    cpu_micros: f64,
+}
+
+/// CPU time used by the calling thread so far.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 /// The alias the library variants use: the test server over TCP, as the
@@ -302,8 +327,8 @@ fn uncontended(settings: &Settings) {
     let ratio = |name: &str| {
         results
             .iter()
-            .find(|r| r.0 == name)
-            .map_or(f64::NAN, |r| r.2)
+            .find(|r| r.name == name)
+            .map_or(f64::NAN, |r| r.ratio)
     };
     println!(
         "\nthe attribute's run-time cost: #[mysql_lock] ÷ by hand = {:.3}",
@@ -311,11 +336,14 @@ fn uncontended(settings: &Settings) {
     );
 }
 
-fn table(results: &[(String, f64, f64)]) {
-    println!("| variant | per second (median) | × the floor (median of rounds) |");
-    println!("| --- | ---: | ---: |");
-    for (name, rate, ratio) in results {
-        println!("| {name} | {rate:.0} | {ratio:.3} |");
+fn table(results: &[Row]) {
+    println!("| variant | per second (median) | × the floor (median of rounds) | client CPU µs per cycle |");
+    println!("| --- | ---: | ---: | ---: |");
+    for row in results {
+        println!(
+            "| {} | {:.0} | {:.3} | {:.2} |",
+            row.name, row.rate, row.ratio, row.cpu_micros
+        );
     }
 }
 
