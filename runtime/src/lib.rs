@@ -181,3 +181,20 @@ pub mod __private {
 #[doc = include_str!("../../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+#[cfg(test)]
+mod thread_safety {
+    /// What users rely on: a `Lock` is shared by threads, a guard may be
+    /// sent to another thread (and released there), errors cross threads
+    /// (`anyhow`, `std::thread::JoinHandle`).
+    #[test]
+    fn public_types_are_send_and_sync_where_it_matters() {
+        fn send_sync<T: Send + Sync>() {}
+        fn send<T: Send>() {}
+        send_sync::<crate::Lock>();
+        send::<crate::LockGuard>();
+        send_sync::<crate::HeldLock>();
+        send_sync::<crate::Error>();
+        send_sync::<crate::PoolStatus>();
+    }
+}
