@@ -294,33 +294,20 @@ fn uncontended(settings: &Settings) {
                     raw.cycle_text();
                 }
             }),
-            ("Lock::acquire + release", &mut |n| {
-                if n == 10 {
-                    fresh_library_connections();
-                    pin_library_connection(&lock, settings.pin);
-                }
-                for _ in 0..n {
-                    lock.acquire().unwrap().release().unwrap();
-                }
-            }),
-            ("#[mysql_lock] function", &mut |n| {
-                if n == 10 {
-                    fresh_library_connections();
-                    pin_library_connection(&annotated_lock, settings.pin);
-                }
-                for _ in 0..n {
-                    annotated().unwrap();
-                }
-            }),
-            ("the same by hand with Lock", &mut |n| {
-                if n == 10 {
-                    fresh_library_connections();
-                    pin_library_connection(&annotated_lock, settings.pin);
-                }
-                for _ in 0..n {
-                    by_hand().unwrap();
-                }
-            }),
+            (
+                "Lock::acquire + release",
+                &mut library_variant(&lock, settings.pin, || {
+                    lock.acquire().unwrap().release().unwrap()
+                }),
+            ),
+            (
+                "#[mysql_lock] function",
+                &mut library_variant(&annotated_lock, settings.pin, || annotated().unwrap()),
+            ),
+            (
+                "the same by hand with Lock",
+                &mut library_variant(&annotated_lock, settings.pin, || by_hand().unwrap()),
+            ),
         ],
     );
     table(&results);
@@ -334,6 +321,24 @@ fn uncontended(settings: &Settings) {
         "\nthe attribute's run-time cost: #[mysql_lock] ÷ by hand = {:.3}",
         ratio("#[mysql_lock] function") / ratio("the same by hand with Lock")
     );
+}
+
+/// A library variant of [`interleaved`]: its warm-up opens (and pins) a
+/// fresh connection through `lock`, then `cycle` runs `n` times.
+fn library_variant<'a>(
+    lock: &'a Lock,
+    pin: bool,
+    mut cycle: impl FnMut() + 'a,
+) -> impl FnMut(usize) + 'a {
+    move |n| {
+        if n == 10 {
+            fresh_library_connections();
+            pin_library_connection(lock, pin);
+        }
+        for _ in 0..n {
+            cycle();
+        }
+    }
 }
 
 fn table(results: &[Row]) {
