@@ -88,7 +88,10 @@ impl Lock {
     /// free pooled connection). Fractions of a second are honoured on
     /// MariaDB; MySQL waits whole seconds, so it is rounded up there.
     /// [`Duration::ZERO`] makes one attempt without waiting;
-    /// [`Lock::FOREVER`] waits without limit.
+    /// [`Lock::FOREVER`] waits without limit. Opening a new connection, when
+    /// the pool has none idle, is bounded by the connect timeout
+    /// (`tcp_connect_timeout_ms`, default 10 s) instead: even a zero timeout
+    /// must be able to connect.
     ///
     /// ```
     /// use std::time::Duration;
@@ -296,8 +299,11 @@ impl fmt::Debug for Lock {
 /// [`release`](LockGuard::release) to learn whether the release went well.
 ///
 /// A guard may be sent to and dropped on another thread. Its lock still
-/// belongs to the session of the thread that took it, so that thread keeps
-/// getting [`Error::Reentrant`] for the name until the guard is gone.
+/// belongs to the session (the connection) of the thread that took it, so
+/// that thread keeps getting [`Error::Reentrant`] for the name until the
+/// guard is gone, and a release on the other thread waits while the owning
+/// thread is inside `GET_LOCK` for another lock on that connection (one
+/// connection runs one statement at a time).
 ///
 /// ```no_run
 /// let guard = mysql_lock::Lock::new("job").acquire()?;

@@ -19,6 +19,15 @@ use std::time::{Duration, Instant};
 /// (`tcp_connect_timeout_ms`): the TCP connect and the handshake together.
 pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Idle time before TCP keepalive probes start, when the URL doesn't say
+/// (`tcp_keepalive_time_ms`).
+const DEFAULT_TCP_KEEPALIVE_MS: u32 = 30_000;
+
+/// How long sent data (or keepalive probes) may stay unacknowledged before
+/// the kernel gives the connection up, when the URL doesn't say
+/// (`tcp_user_timeout_ms`). A lock wait sends nothing, so it is not cut.
+const DEFAULT_TCP_USER_TIMEOUT_MS: u32 = 30_000;
+
 pub(crate) struct Pool {
     alias: String,
     opts: mysql::Opts,
@@ -69,14 +78,26 @@ pub(crate) struct PooledConn {
 }
 
 impl Pool {
-    /// The options as the pool uses them: with a connect timeout, so that
-    /// the TCP connect itself can't outlast our own deadline.
+    /// The options as the pool uses them, with defaults for what the URL
+    /// didn't say: a connect timeout, so that the TCP connect can't outlast
+    /// our own deadline; and TCP keepalive with a user timeout, so that a
+    /// holder whose server vanished from the network (no FIN, no RST) is
+    /// noticed in about a minute instead of after the kernel's retries
+    /// (15 minutes and more), and the background check can't hang on it.
     pub(crate) fn normalize(opts: mysql::Opts) -> mysql::Opts {
         let connect_timeout = opts
             .get_tcp_connect_timeout()
             .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        let keepalive = opts
+            .get_tcp_keepalive_time_ms()
+            .or(Some(DEFAULT_TCP_KEEPALIVE_MS));
+        let user_timeout = opts
+            .get_tcp_user_timeout_ms()
+            .or(Some(DEFAULT_TCP_USER_TIMEOUT_MS));
         mysql::OptsBuilder::from_opts(opts)
             .tcp_connect_timeout(Some(connect_timeout))
+            .tcp_keepalive_time_ms(keepalive)
+            .tcp_user_timeout_ms(user_timeout)
             .into()
     }
 

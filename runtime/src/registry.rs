@@ -27,7 +27,9 @@ static REGISTRY: LazyLock<RwLock<HashMap<String, Arc<Pool>>>> =
 /// no connection is opened until a lock needs one. The URL's query string
 /// takes the `mysql` crate's options, for example `pool_max=20` (the most
 /// connections, that is threads holding locks at once; default 100),
-/// `tcp_connect_timeout_ms=2000` (default 10 s), `prefer_socket=false`, or
+/// `tcp_connect_timeout_ms=2000` (default 10 s), `tcp_keepalive_time_ms`
+/// and `tcp_user_timeout_ms` (default 30 s each: a server gone from the
+/// network is noticed in about a minute), `prefer_socket=false`, or
 /// TLS settings (`root_cert_path=/path/ca.pem`, with this crate's
 /// `native-tls` or `rustls-tls` feature).
 ///
@@ -51,7 +53,7 @@ static REGISTRY: LazyLock<RwLock<HashMap<String, Arc<Pool>>>> =
 /// # Ok::<(), mysql_lock::Error>(())
 /// ```
 pub fn register(alias: &str, url: &str) -> Result<(), Error> {
-    let opts = mysql::Opts::from_url(url).map_err(|err| Error::InvalidConfig {
+    let opts = parse_url(url).map_err(|err| Error::InvalidConfig {
         alias: alias.to_owned(),
         reason: format!(
             "the URL is not a valid MySQL URL ({err}); expected \
@@ -59,6 +61,19 @@ pub fn register(alias: &str, url: &str) -> Result<(), Error> {
         ),
     })?;
     register_opts(alias, opts)
+}
+
+/// Parses a URL. The driver's own pool wants `pool_min <= pool_max` with a
+/// default `pool_min` of 10, so `pool_max=3` alone would be refused; this
+/// pool has no minimum, so a URL that gives no `pool_min` gets 0.
+fn parse_url(url: &str) -> Result<mysql::Opts, mysql::UrlError> {
+    match mysql::Opts::from_url(url) {
+        Err(mysql::UrlError::InvalidPoolConstraints { .. }) if !url.contains("pool_min=") => {
+            let separator = if url.contains('?') { '&' } else { '?' };
+            mysql::Opts::from_url(&format!("{url}{separator}pool_min=0"))
+        }
+        parsed => parsed,
+    }
 }
 
 /// Registers a database under `alias` from ready-made driver options, for

@@ -11,14 +11,14 @@ use std::time::Duration;
 pub(crate) enum Flavor {
     /// Honours fractional seconds; a negative timeout is an error (NULL).
     MariaDb,
-    /// Truncates the timeout to whole seconds; a negative one waits forever.
+    /// Truncates the timeout to whole seconds.
     MySql,
 }
 
 /// Timeouts at or above this are "wait without limit". MariaDB has no such
-/// value (a negative timeout returns NULL), so it gets this many seconds,
-/// about 3 years: measured to wait normally (values above about 9.2e9 s
-/// overflow and return 0 at once).
+/// value (a negative timeout returns NULL), so both servers get this many
+/// seconds, about 3 years: measured to wait normally on MariaDB (values
+/// above about 9.2e9 s overflow and return 0 at once).
 pub(crate) const FOREVER_SECS: f64 = 1.0e8;
 
 /// What `GET_LOCK` answered.
@@ -47,12 +47,21 @@ impl ServerConn {
     /// connection, never per lock).
     pub(crate) fn open(opts: mysql::Opts) -> mysql::Result<Self> {
         let mut conn = Conn::new(opts)?;
-        let version: Option<String> = conn.query_first("SELECT VERSION()")?;
-        let flavor = match version {
-            Some(v) if v.to_ascii_lowercase().contains("mariadb") => Flavor::MariaDb,
-            _ => Flavor::MySql,
+        // The handshake carries only 32 bits of the connection id; MariaDB's
+        // are 64-bit.
+        let (version, id): (String, u64) = conn
+            .query_first("SELECT VERSION(), CONNECTION_ID()")?
+            .ok_or_else(|| {
+            mysql::Error::IoError(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "SELECT VERSION(), CONNECTION_ID() returned no row",
+            ))
+        })?;
+        let flavor = if version.to_ascii_lowercase().contains("mariadb") {
+            Flavor::MariaDb
+        } else {
+            Flavor::MySql
         };
-        let id = u64::from(conn.connection_id());
         let get_lock = conn.prep("SELECT GET_LOCK(?, ?)")?;
         let release_lock = conn.prep("SELECT RELEASE_LOCK(?)")?;
         let is_used_lock = conn.prep("SELECT IS_USED_LOCK(?)")?;
@@ -117,10 +126,16 @@ pub(crate) fn is_deadlock(err: &mysql::Error) -> bool {
 }
 
 /// Errors after which the connection can't be trusted (it may be gone, and
-/// with it every lock it held).
+/// with it every lock it held): I/O and protocol failures, and the server
+/// errors sent just before it closes a session: 1053 (server shutdown),
+/// 1927 (connection killed, MariaDB), 4031 (idle past `wait_timeout`,
+/// MySQL 8.0.24+).
 pub(crate) fn is_connection_error(err: &mysql::Error) -> bool {
-    matches!(
-        err,
-        mysql::Error::IoError(_) | mysql::Error::DriverError(_) | mysql::Error::CodecError(_)
-    )
+    match err {
+        mysql::Error::IoError(_) | mysql::Error::DriverError(_) | mysql::Error::CodecError(_) => {
+            true
+        }
+        mysql::Error::MySqlError(e) => matches!(e.code, 1053 | 1927 | 4031),
+        _ => false,
+    }
 }

@@ -26,8 +26,12 @@ pub(crate) struct Session {
 struct SessionState {
     /// The connection, while the session holds at least one lock.
     conn: Option<PooledConn>,
-    /// What the session holds, by server name.
+    /// What the session holds, by server name, including locks lost with
+    /// an earlier connection until their guards are gone.
     held: HashMap<Arc<str>, Held>,
+    /// How many of `held` were taken on `conn`: the connection goes back
+    /// to the pool when this drops to zero.
+    live: usize,
     /// Counts acquisitions, to tell the innermost lock.
     acquisitions: u64,
     /// When the ownership of the held locks was last confirmed.
@@ -114,6 +118,7 @@ impl SessionState {
     /// whatever it held, and every lock of the session is lost.
     fn close_connection(&mut self) {
         self.conn = None;
+        self.live = 0;
         for held in self.held.values() {
             held.lost.store(true, Ordering::Release);
         }
@@ -135,11 +140,28 @@ impl Session {
                 name: name.to_string(),
             });
         }
+        // A connection opened by this call is not retried: a server that
+        // fails fresh connections would make that an endless loop.
+        let mut opened_now = false;
         loop {
-            let conn = match &mut state.conn {
-                Some(conn) => conn,
-                empty => empty.insert(self.pool.checkout(deadline)?),
-            };
+            if state.conn.is_none() {
+                // Wait for a pooled connection without holding the session:
+                // a guard of this session released on another thread must
+                // not wait for it (nothing it could touch is held now).
+                drop(state);
+                let fresh = self.pool.checkout(deadline)?;
+                opened_now = !fresh.reused;
+                state = self.state();
+                if state.conn.is_none() {
+                    state.conn = Some(fresh);
+                } else {
+                    self.pool.checkin(fresh);
+                }
+            }
+            let conn = state
+                .conn
+                .as_mut()
+                .expect("the session has a connection now");
             let remaining =
                 deadline.map_or(timeout, |d| d.saturating_duration_since(Instant::now()));
             let error = match conn.conn().get_lock(name, remaining) {
@@ -147,7 +169,7 @@ impl Session {
                     let conn_id = conn.id();
                     let lost = Arc::new(AtomicBool::new(false));
                     state.acquisitions += 1;
-                    if state.held.is_empty() {
+                    if state.live == 0 {
                         state.last_checked = Some(Instant::now());
                     }
                     let seq = state.acquisitions;
@@ -157,6 +179,7 @@ impl Session {
                         seq,
                     };
                     state.held.insert(Arc::clone(name), held);
+                    state.live += 1;
                     return Ok(Ticket { conn_id, lost });
                 }
                 Ok(GetLock::TimedOut) => Error::Timeout {
@@ -172,9 +195,9 @@ impl Session {
                 Err(err) if server::is_connection_error(&err) => {
                     // The session is gone on the server, and with it every
                     // lock it held. When it held none and the connection had
-                    // sat idle in the pool, it most likely died there (a
-                    // server restart, wait_timeout): retry on another.
-                    let stale = conn.reused && state.held.is_empty();
+                    // sat idle, it most likely died idle (a server restart,
+                    // wait_timeout): retry on another.
+                    let stale = state.live == 0 && !opened_now;
                     state.close_connection();
                     if stale {
                         continue;
@@ -199,11 +222,16 @@ impl Session {
             name: name.to_owned(),
         };
         let Some(held) = state.held.remove(name).filter(|h| h.conn_id == conn_id) else {
+            self.give_back_if_unused(&mut state);
             return Err(lost());
         };
-        let Some(conn) = state.conn.as_mut().filter(|c| c.id() == conn_id) else {
+        if state.conn.as_ref().map(PooledConn::id) != Some(conn_id) {
+            // Its connection is gone; a newer one may hold nothing now.
+            self.give_back_if_unused(&mut state);
             return Err(lost());
-        };
+        }
+        state.live -= 1;
+        let conn = state.conn.as_mut().expect("checked above");
         match conn.conn().release_lock(name) {
             Ok(Some(1)) if !held.lost.load(Ordering::Acquire) => {
                 self.give_back_if_unused(&mut state);
@@ -225,14 +253,17 @@ impl Session {
     pub(crate) fn verify(&self, name: &str, conn_id: u64) -> Result<(), Error> {
         let mut state = self.state();
         let state = &mut *state;
-        let owned = match (state.held.get(name), state.conn.as_mut()) {
-            (Some(held), Some(conn)) if held.conn_id == conn_id && conn.id() == conn_id => {
-                matches!(conn.conn().is_used_lock(name), Ok(Some(holder)) if holder == conn_id)
+        if let (Some(held), Some(conn)) = (state.held.get(name), state.conn.as_mut()) {
+            if held.conn_id == conn_id && conn.id() == conn_id {
+                match conn.conn().is_used_lock(name) {
+                    Ok(Some(holder)) if holder == conn_id => return Ok(()),
+                    Ok(_) => held.lost.store(true, Ordering::Release),
+                    Err(err) if server::is_connection_error(&err) => state.close_connection(),
+                    // Not an answer about the lock (a killed query, say):
+                    // say so, and claim no loss.
+                    Err(err) => return Err(Error::mysql("IS_USED_LOCK", err)),
+                }
             }
-            _ => false,
-        };
-        if owned {
-            return Ok(());
         }
         if let Some(held) = state.held.get(name) {
             held.lost.store(true, Ordering::Release);
@@ -243,10 +274,12 @@ impl Session {
     }
 
     /// The background check: when the session holds locks and was not
-    /// checked for `interval`, confirm that its connection still owns each
-    /// of them. This traffic also keeps the connection from being closed
-    /// by `wait_timeout` while a holder is idle. Skips a session that is
-    /// busy (a statement in flight proves the connection alive).
+    /// checked for `interval`, confirm that its connection still owns one
+    /// of them. One is enough: a session's locks go only when the session
+    /// ends (this crate never resets a connection), so a session that still
+    /// owns one lock owns them all. This traffic also keeps the connection
+    /// from being closed by `wait_timeout` while a holder is idle. Skips a
+    /// session that is busy (a statement in flight proves it alive).
     pub(crate) fn check_if_due(&self, interval: Duration) {
         let mut state = match self.state.try_lock() {
             Ok(state) => state,
@@ -256,34 +289,28 @@ impl Session {
         let due = state
             .last_checked
             .is_some_and(|at| at.elapsed() >= interval);
-        if !due || state.held.is_empty() {
+        if !due {
             return;
         }
         state.last_checked = Some(Instant::now());
-        let mut broken = false;
-        if let SessionState {
-            conn: Some(conn),
-            held,
-            ..
-        } = &mut *state
-        {
-            let conn_id = conn.id();
-            for (name, held) in held.iter() {
-                let owned = held.conn_id == conn_id
-                    && match conn.conn().is_used_lock(name) {
-                        Ok(holder) => holder == Some(conn_id),
-                        Err(_) => {
-                            broken = true;
-                            break;
-                        }
-                    };
-                if !owned {
-                    held.lost.store(true, Ordering::Release);
-                }
-            }
-        }
-        if broken {
-            state.close_connection();
+        let state = &mut *state;
+        let Some(conn) = state.conn.as_mut() else {
+            return;
+        };
+        let conn_id = conn.id();
+        let Some(name) = state
+            .held
+            .iter()
+            .find(|(_, held)| held.conn_id == conn_id)
+            .map(|(name, _)| Arc::clone(name))
+        else {
+            return;
+        };
+        match conn.conn().is_used_lock(&name) {
+            Ok(Some(holder)) if holder == conn_id => {}
+            // Dead, or not the session that took the locks (a proxy that
+            // switched sessions): none of its locks can be trusted.
+            _ => state.close_connection(),
         }
     }
 
@@ -314,8 +341,10 @@ impl Session {
         }
     }
 
+    /// Gives the connection back when no lock listed is on it (locks lost
+    /// with an earlier connection may still be listed).
     fn give_back_if_unused(&self, state: &mut SessionState) {
-        if state.held.is_empty() {
+        if state.live == 0 {
             if let Some(conn) = state.conn.take() {
                 self.pool.checkin(conn);
             }

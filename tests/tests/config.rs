@@ -75,6 +75,19 @@ fn re_registering_is_idempotent_but_never_silently_changes() {
 }
 
 #[test]
+fn a_small_pool_max_needs_no_pool_min() {
+    // The driver's default pool_min is 10; this pool has no minimum.
+    let url = format!("{}?pool_max=3", testkit::url().split('?').next().unwrap());
+    mysql_lock::register("config-small-pool", &url).unwrap();
+    assert_eq!(
+        mysql_lock::pool_status("config-small-pool")
+            .unwrap()
+            .max_size,
+        3
+    );
+}
+
+#[test]
 fn an_unreachable_server_fails_fast() {
     // Nothing listens on a port we bound and released.
     let port = TcpListener::bind("127.0.0.1:0")

@@ -199,3 +199,27 @@ fn an_annotated_function_that_lost_its_lock_says_so() {
     assert!(mysql_lock::current().is_none());
     assert_eq!(testkit::holder("test.lost-in-body"), None);
 }
+
+#[test]
+fn a_lost_lock_released_last_leaves_no_connection_checked_out() {
+    let url = testkit::setup();
+    mysql_lock::register("lost-last", url).unwrap();
+    let x = Lock::new(testkit::unique("lost-x")).using("lost-last");
+    let y = Lock::new(testkit::unique("lost-y")).using("lost-last");
+    let gx = x.acquire().unwrap();
+    kill("CONNECTION", gx.connection_id());
+    assert!(matches!(gx.verify(), Err(Error::LockLost { .. })));
+    // A new lock of the same thread gets a new connection...
+    let gy = y.acquire().unwrap();
+    assert_ne!(gy.connection_id(), gx.connection_id());
+    gy.release().unwrap();
+    // ...which goes back to the pool although the lost lock is still listed.
+    let status = mysql_lock::pool_status("lost-last").unwrap();
+    assert_eq!(status.open, status.idle, "{status:?}");
+    assert!(matches!(gx.release(), Err(Error::LockLost { .. })));
+    let status = mysql_lock::pool_status("lost-last").unwrap();
+    assert_eq!(status.open, status.idle, "{status:?}");
+    // And the next lock reuses it.
+    x.acquire().unwrap().release().unwrap();
+    assert_eq!(mysql_lock::pool_status("lost-last").unwrap().open, 1);
+}

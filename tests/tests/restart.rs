@@ -31,7 +31,9 @@ fn a_restart_is_detected_and_the_pool_recovers() {
         })
     };
     thread::sleep(Duration::from_millis(200));
+    let restarting = Instant::now();
     server.restart().expect("restart");
+    testkit::report(&format!("restart took {:?}", restarting.elapsed()));
 
     // The waiter fails with a connection error, clearly, not a timeout.
     let (result, waited) = waiter.join().unwrap();
