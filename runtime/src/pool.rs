@@ -266,7 +266,13 @@ impl Pool {
         match rx.recv_timeout(self.connect_timeout) {
             Ok(Ok(conn)) => Ok(conn),
             Ok(Err(err)) => Err(connect_error(err.to_string(), Some(Box::new(err)))),
-            Err(_) => Err(connect_error(
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(connect_error(
+                "the driver panicked while connecting (its message is on stderr); check the \
+                 TLS and connection settings"
+                    .into(),
+                None,
+            )),
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(connect_error(
                 format!(
                     "no complete handshake within the connect timeout ({:?}; set \
                      tcp_connect_timeout_ms in the URL to change it)",

@@ -14,6 +14,14 @@ use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 /// ```
 pub const DEFAULT_ALIAS: &str = "default";
 
+/// Whether a TLS backend is compiled in: without one, the driver panics
+/// when asked for TLS.
+const TLS_COMPILED_IN: bool = cfg!(any(
+    feature = "native-tls",
+    feature = "rustls-tls",
+    feature = "rustls-tls-ring"
+));
+
 /// The environment variable the default alias falls back to.
 const DEFAULT_URL_VAR: &str = "DATABASE_URL";
 
@@ -30,8 +38,10 @@ static REGISTRY: LazyLock<RwLock<HashMap<String, Arc<Pool>>>> =
 /// `tcp_connect_timeout_ms=2000` (default 10 s), `tcp_keepalive_time_ms`
 /// and `tcp_user_timeout_ms` (default 30 s each: a server gone from the
 /// network is noticed in about a minute), `prefer_socket=false`, or
-/// TLS settings (`root_cert_path=/path/ca.pem`, with this crate's
-/// `native-tls` or `rustls-tls` feature).
+/// TLS settings (`root_cert_path=/path/ca.pem`, with one of this crate's
+/// features `rustls-tls-ring`, `native-tls` or `rustls-tls`; for a loopback
+/// host add `prefer_socket=false`, or the driver moves to the Unix socket,
+/// without TLS).
 ///
 /// Aliases are set once. Registering an alias again with the same settings
 /// does nothing and returns `Ok`, so every test or worker may call this at
@@ -82,8 +92,9 @@ fn parse_url(url: &str) -> Result<mysql::Opts, mysql::UrlError> {
 ///
 /// # Errors
 ///
-/// [`Error::InvalidConfig`] for an empty alias, [`Error::AliasConflict`]
-/// when the alias is registered with other options.
+/// [`Error::InvalidConfig`] for an empty alias, or TLS options without a
+/// TLS feature; [`Error::AliasConflict`] when the alias is registered with
+/// other options.
 ///
 /// # Example
 ///
@@ -100,6 +111,15 @@ pub fn register_opts(alias: &str, opts: mysql::Opts) -> Result<(), Error> {
         return Err(Error::InvalidConfig {
             alias: String::new(),
             reason: "the alias must not be empty; use DEFAULT_ALIAS (\"default\") or a name".into(),
+        });
+    }
+    if opts.get_ssl_opts().is_some() && !TLS_COMPILED_IN {
+        return Err(Error::InvalidConfig {
+            alias: alias.to_owned(),
+            reason: "the settings ask for TLS, but mysql-lock was built without a TLS \
+                     backend; enable one of its features `rustls-tls-ring`, `native-tls` or \
+                     `rustls-tls`"
+                .into(),
         });
     }
     let opts = Pool::normalize(opts);
@@ -202,4 +222,26 @@ pub(crate) fn describe(opts: &mysql::Opts) -> String {
     };
     let db = opts.get_db_name().unwrap_or("");
     format!("mysql://{user}@{place}/{db}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without a TLS backend the driver would panic on connect; the
+    /// registration says so instead. Checks whichever build this is.
+    #[test]
+    fn tls_options_need_a_tls_backend() {
+        let opts = mysql::OptsBuilder::new()
+            .ip_or_hostname(Some("127.0.0.1"))
+            .ssl_opts(Some(mysql::SslOpts::default()));
+        let result = register_opts("tls-check", opts.into());
+        if TLS_COMPILED_IN {
+            assert!(result.is_ok(), "{result:?}");
+        } else {
+            let err = result.unwrap_err();
+            assert!(matches!(err, Error::InvalidConfig { .. }), "{err:?}");
+            assert!(err.to_string().contains("rustls-tls-ring"), "{err}");
+        }
+    }
 }

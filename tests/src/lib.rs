@@ -86,6 +86,25 @@ pub fn hold_in_another_process(
     (child, id)
 }
 
+/// Panics when `text` (a message called `what`) contains `secret`.
+pub fn assert_no_secret(what: &str, text: &str, secret: &str) {
+    assert!(!text.contains(secret), "{what} shows the password: {text}");
+}
+
+/// Panics when `err`, its `Debug` forms or any error in its source chain
+/// shows `secret`.
+pub fn assert_error_hides(err: &mysql_lock::Error, secret: &str) {
+    assert_no_secret("Display", &err.to_string(), secret);
+    assert_no_secret("Debug", &format!("{err:?}"), secret);
+    assert_no_secret("Debug (pretty)", &format!("{err:#?}"), secret);
+    let mut source = std::error::Error::source(err);
+    while let Some(inner) = source {
+        assert_no_secret("a source's Display", &inner.to_string(), secret);
+        assert_no_secret("a source's Debug", &format!("{inner:?}"), secret);
+        source = inner.source();
+    }
+}
+
 /// Prints a figure a test measured (counts, latencies) so that it shows in
 /// the output of a passing `cargo test` run, which captures `println!`.
 pub fn report(line: &str) {
@@ -148,14 +167,46 @@ pub struct PrivateServer {
     port: u16,
     program: PathBuf,
     as_root: bool,
+    /// Started by [`start_with_tls`](PrivateServer::start_with_tls).
+    tls: bool,
     child: std::sync::Mutex<Option<std::process::Child>>,
 }
 
 impl PrivateServer {
     /// Initialises a data directory and starts the server (about a second).
     pub fn start() -> Result<Self, String> {
+        Self::start_inner(false)
+    }
+
+    /// Like [`start`](PrivateServer::start), with TLS: a throwaway CA and a
+    /// server certificate for `127.0.0.1` and `localhost` (EC P-256, valid
+    /// two days) are made with the `openssl` command in the server's
+    /// directory, and passed to `mariadbd` (`--ssl-ca`, `--ssl-cert`,
+    /// `--ssl-key`). Clients trust [`tls_ca`](PrivateServer::tls_ca). TLS is
+    /// offered, not required: an account needs `REQUIRE SSL` to refuse
+    /// plain connections. `performance_schema` is on, so that an observer
+    /// can read another session's `Ssl_cipher` in
+    /// `performance_schema.status_by_thread`.
+    ///
+    /// # Errors
+    ///
+    /// As `start`, and when `openssl` is not installed (the message says
+    /// how to install it) or fails.
+    pub fn start_with_tls() -> Result<Self, String> {
+        Self::start_inner(true)
+    }
+
+    fn start_inner(tls: bool) -> Result<Self, String> {
         static SEQ: AtomicUsize = AtomicUsize::new(0);
         let program = find_program("mariadbd").ok_or("mariadbd is not installed")?;
+        let openssl = if tls {
+            Some(find_program("openssl").ok_or(
+                "openssl is not installed (a TLS server needs it to make its throwaway \
+                 certificates): apt-get install openssl",
+            )?)
+        } else {
+            None
+        };
         let install =
             find_program("mariadb-install-db").ok_or("mariadb-install-db is not installed")?;
         let dir = std::env::temp_dir().join(format!(
@@ -165,6 +216,9 @@ impl PrivateServer {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        if let Some(openssl) = &openssl {
+            make_certificates(openssl, &dir.join("tls"))?;
+        }
         let as_root = Command::new("id")
             .arg("-u")
             .output()
@@ -209,6 +263,7 @@ impl PrivateServer {
             port,
             program,
             as_root,
+            tls,
             child: std::sync::Mutex::new(None),
         };
         server.launch()?;
@@ -226,6 +281,17 @@ impl PrivateServer {
             "mysql://root@127.0.0.1:{}/test?prefer_socket=false",
             self.port
         )
+    }
+
+    /// The TCP port, on `127.0.0.1`.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The certificate (PEM) of the CA that signed the server's certificate,
+    /// when started with [`start_with_tls`](PrivateServer::start_with_tls).
+    pub fn tls_ca(&self) -> Option<PathBuf> {
+        self.tls.then(|| self.dir.join("tls").join("ca.pem"))
     }
 
     fn root_url(&self) -> String {
@@ -256,6 +322,20 @@ impl PrivateServer {
             .stderr(Stdio::null());
         if self.as_root {
             command.arg("--user=root");
+        }
+        if self.tls {
+            let tls = self.dir.join("tls");
+            command
+                .arg(format!("--ssl-ca={}", tls.join("ca.pem").display()))
+                .arg(format!(
+                    "--ssl-cert={}",
+                    tls.join("server-cert.pem").display()
+                ))
+                .arg(format!(
+                    "--ssl-key={}",
+                    tls.join("server-key.pem").display()
+                ))
+                .arg("--performance-schema=ON");
         }
         let child = command
             .spawn()
@@ -294,6 +374,83 @@ impl Drop for PrivateServer {
         self.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The OpenSSL configuration of the throwaway CA: a self-signed root that
+/// may sign certificates and nothing else.
+const CA_CONFIG: &str = "\
+[req]
+distinguished_name = dn
+prompt = no
+x509_extensions = ca_ext
+[dn]
+CN = mysql-lock throwaway test CA
+[ca_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+";
+
+/// The OpenSSL configuration of the server's certificate: an end entity for
+/// TLS servers, valid for the addresses the tests connect to. rustls
+/// (webpki) checks all of it: the names against the host in the URL, the
+/// extended key usage, and that it is not a CA.
+const SERVER_CONFIG: &str = "\
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = localhost
+[server_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1, DNS:localhost
+authorityKeyIdentifier = keyid
+subjectKeyIdentifier = hash
+";
+
+/// Writes `ca.pem`, `server-cert.pem` and `server-key.pem` into `dir` (and
+/// the CA's key, which nothing else uses): about 0.1 s. The configuration is
+/// our own (`-config`), so the system's `openssl.cnf` can't change it.
+fn make_certificates(openssl: &Path, dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    for (name, text) in [("ca.cnf", CA_CONFIG), ("server.cnf", SERVER_CONFIG)] {
+        std::fs::write(dir.join(name), text).map_err(|e| format!("writing {name}: {e}"))?;
+    }
+    let serial = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos())
+        .to_string();
+    let new_ec_key = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
+    let steps = [
+        format!(
+            "req -x509 -new -days 2 -config ca.cnf {new_ec_key} -keyout ca-key.pem -out ca.pem"
+        ),
+        format!("req -new -config server.cnf {new_ec_key} -keyout server-key.pem -out server.csr"),
+        format!(
+            "x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -set_serial {serial} \
+             -days 2 -extfile server.cnf -extensions server_ext -out server-cert.pem"
+        ),
+    ];
+    // Every argument is a word without spaces: the file names are relative
+    // to `dir`, where openssl runs.
+    for args in steps {
+        let output = Command::new(openssl)
+            .args(args.split_whitespace())
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("running openssl: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "`openssl {args}` failed ({}): {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The fallback server of [`url`]: lives as long as the process.

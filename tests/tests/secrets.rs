@@ -7,23 +7,11 @@ use std::net::TcpListener;
 const SECRET: &str = "Pw-s3cret-XYZ";
 
 fn assert_clean(what: &str, text: &str) {
-    assert!(!text.contains(SECRET), "{what} shows the password: {text}");
-    assert!(
-        !text.contains(&format!(":{SECRET}@")),
-        "{what} shows the URL: {text}"
-    );
+    testkit::assert_no_secret(what, text, SECRET);
 }
 
 fn assert_error_clean(err: &Error) {
-    assert_clean("Display", &err.to_string());
-    assert_clean("Debug", &format!("{err:?}"));
-    assert_clean("Debug (pretty)", &format!("{err:#?}"));
-    let mut source = std::error::Error::source(err);
-    while let Some(inner) = source {
-        assert_clean("a source's Display", &inner.to_string());
-        assert_clean("a source's Debug", &format!("{inner:?}"));
-        source = inner.source();
-    }
+    testkit::assert_error_hides(err, SECRET);
 }
 
 #[test]
