@@ -171,11 +171,13 @@ pub enum Error {
         max_size: usize,
     },
 
-    /// A new connection could not be opened in time. Returned by every
-    /// operation that needs a connection.
+    /// A new connection could not be opened: refused, too slow, access
+    /// denied, or a TLS failure. Returned by every operation that needs a
+    /// connection.
     #[error(
-        "could not connect to {target} (alias `{alias}`) within {waited:?}: {reason}; \
-         check that the server is running and the URL is right"
+        "could not connect to {target} (alias `{alias}`) after {waited:?}: {reason}; \
+         check that the server is running, the URL and credentials are right, and, \
+         with TLS, that its certificate is trusted"
     )]
     Connect {
         /// The alias.
