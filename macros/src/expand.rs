@@ -4,7 +4,6 @@
 //! ```text
 //! fn job(args) -> Result<T, E> {
 //!     #![inner attributes]
-//!     <leading items>
 //!     let __mysql_lock_returns = PhantomData;
 //!     let __mysql_lock_guard = {
 //!         use ::mysql_lock::__private as __mysql_lock_private;
@@ -14,7 +13,7 @@
 //!             Err(error) => return LockedResult::lock_failed(__mysql_lock_returns, error),
 //!         }
 //!     };
-//!     LockedResult::run(__mysql_lock_returns, __mysql_lock_guard, move || { <statements> })
+//!     LockedResult::run(__mysql_lock_returns, __mysql_lock_guard, move || { <items and statements> })
 //! }
 //! ```
 //!
@@ -124,15 +123,24 @@ fn gen_function(args: &Args, func: LockedFn) -> TokenStream {
     let at_return_type = ReturnTypeSpans::new(&sig.output);
     let take_lock = gen_take_lock(args, &names, &at_return_type);
     let brace_span = brace_token.span.join();
-    let run = if is_track_caller(&attrs) {
-        stmts
+    // The leading items stay before the lock is taken (clippy's
+    // `items_after_statements`) when the statements stay in the function's
+    // block; when the statements move into the closure, the items move
+    // with them, since an item is visible throughout its block, to the
+    // statements and items before it as well.
+    let body = if is_track_caller(&attrs) {
+        quote!(#items #take_lock #stmts)
     } else {
-        gen_run(args, &names, &at_return_type, stmts, brace_span)
+        let run = gen_run(
+            args,
+            &names,
+            &at_return_type,
+            quote!(#items #stmts),
+            brace_span,
+        );
+        quote!(#take_lock #run)
     };
-    let mut block = Group::new(
-        Delimiter::Brace,
-        quote!(#(#inner_attrs)* #items #take_lock #run),
-    );
+    let mut block = Group::new(Delimiter::Brace, quote!(#(#inner_attrs)* #body));
     block.set_span(brace_span);
     quote!(#(#attrs)* #vis #sig #block)
 }
@@ -306,7 +314,7 @@ mod tests {
     }
 
     #[test]
-    fn takes_the_lock_after_leading_items_and_keeps_the_rest() {
+    fn takes_the_lock_first_and_runs_items_and_statements_in_the_closure() {
         let out = expand(
             quote!(name = "job", timeout = 2),
             quote! {
@@ -328,12 +336,17 @@ mod tests {
         assert!(
             head.starts_with(
                 "# [doc = r\" Docs.\"] pub (crate) fn job < T : Clone > (& self , t : T) -> \
-             Result < T , E > where T : Send { # ! [allow (unused)] use std :: fmt ;"
+             Result < T , E > where T : Send { # ! [allow (unused)] let"
             ),
             "{out}"
         );
-        assert!(head.contains("const LIMIT : u8 = 1 ;"), "{out}");
-        assert!(head.contains("macro_rules ! twice"), "{out}");
+        // Items stay with the statements: an item is visible throughout
+        // its block, also to the statements before it.
+        assert!(!head.contains("const LIMIT"), "{out}");
+        assert!(
+            tail.contains("move || { use std :: fmt ; const LIMIT : u8 = 1 ; macro_rules ! twice"),
+            "{out}"
+        );
         assert!(
             tail.contains("use :: mysql_lock :: __private as __mysql_lock_private ;"),
             "{out}"
@@ -352,7 +365,9 @@ mod tests {
             tail.ends_with(
                 ":: mysql_lock :: __private :: LockedResult :: run \
                  (:: core :: convert :: identity (__mysql_lock_returns) , __mysql_lock_guard , \
-                 move || { println ! (\"first statement\") ; fn after () { } Ok (t) }) }"
+                 move || { use std :: fmt ; const LIMIT : u8 = 1 ; macro_rules ! twice \
+                 { ($ e : expr) => { $ e * 2 } } println ! (\"first statement\") ; \
+                 fn after () { } Ok (t) }) }"
             ),
             "{out}"
         );
