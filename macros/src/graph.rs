@@ -27,7 +27,8 @@ pub(crate) struct Node {
     pub(crate) owner: usize,
     pub(crate) locks: Vec<(LockName, LitStr)>,
     /// `Lock::new` calls whose lock is known.
-    lock_news: Vec<(LockName, TokenStream)>,
+    /// `Lock::new` calls whose lock is known, and whether they wait.
+    lock_news: Vec<(LockName, TokenStream, bool)>,
     /// Resolved calls.
     calls: Vec<(NodeId, TokenStream)>,
 }
@@ -37,6 +38,9 @@ pub(crate) struct Node {
 pub(crate) struct Scope {
     /// The type of the impl the function is in, for `Self::f` and `self.f`.
     pub(crate) self_type: Option<String>,
+    /// The impl is of a trait: there `self.f()` and `Self::f()` may call an
+    /// inherent method `f` rather than the function itself.
+    pub(crate) trait_impl: bool,
     /// Functions declared in enclosing bodies, innermost last: a function
     /// declared in a block is visible in the whole block.
     locals: Vec<HashMap<String, NodeId>>,
@@ -46,6 +50,7 @@ impl Scope {
     pub(crate) fn in_impl(self_type: String) -> Self {
         Scope {
             self_type: Some(self_type),
+            trait_impl: false,
             locals: Vec::new(),
         }
     }
@@ -101,7 +106,7 @@ impl Graph {
         node.lock_news = body
             .lock_news
             .into_iter()
-            .filter_map(|new| Some((new.lock?, new.at)))
+            .filter_map(|new| Some((new.lock?, new.at, new.waits)))
             .collect();
         // Functions declared in this body: callable by name from it and
         // from each other. (Methods of impls declared here are not
@@ -120,6 +125,7 @@ impl Graph {
         // A function declared in a body doesn't see the impl's `Self`.
         let child_scope = Scope {
             self_type: None,
+            trait_impl: false,
             locals: own_scope.locals.clone(),
         };
         for (child, facts) in children {
@@ -136,6 +142,9 @@ impl Graph {
             let resolved = calls
                 .into_iter()
                 .filter_map(|call| Some((resolve(&call.callee, &scope, items)?, call.at)))
+                // In a trait impl, a call of the same name may be of an
+                // inherent method: when unsure, not followed.
+                .filter(|(target, _)| !(scope.trait_impl && *target == id))
                 .collect();
             self.nodes[id].calls = resolved;
         }
@@ -151,13 +160,18 @@ impl Graph {
         let mut queue = std::collections::VecDeque::from([vec![start]]);
         while let Some(path) = queue.pop_front() {
             let node = &self.nodes[path[path.len() - 1]];
-            for (index, (lock, at)) in node.lock_news.iter().enumerate() {
+            for (index, (lock, at, waits)) in node.lock_news.iter().enumerate() {
+                let again = lock.id == held.id;
+                if !again && !waits {
+                    // `try_acquire` never waits: no part in any order.
+                    continue;
+                }
                 steps.push(Step {
                     path: path.clone(),
                     site: Site::LockNew(index),
                     at: at.clone(),
                     taken: lock.clone(),
-                    again: lock.id == held.id,
+                    again,
                 });
             }
             for (index, (target, at)) in node.calls.iter().enumerate() {
@@ -227,24 +241,11 @@ impl Graph {
                  `Lock`, and acquiring it would fail at run time with `Error::Reentrant`; don't \
                  take the lock again on this path, or give one of the two another name"
             ),
-            Site::Call(_) if path.len() == 2 && path[1] == path[0] => {
-                // A bare `name(..)` in a function that turns out to be an
-                // associated one calls a free function: say how to be clear.
-                let bare = step.at.clone().into_iter().count() == 1;
-                let other = if bare {
-                    format!(
-                        " (if this is another function named `{holder}`, call it by its \
-                         path, such as `crate::{holder}`)"
-                    )
-                } else {
-                    String::new()
-                };
-                format!(
-                    "`{holder}` calls itself while holding lock {lock}: the inner call would \
-                     fail at run time with `Error::Reentrant`; put the recursive work in a \
-                     function without #[mysql_lock] and call that one{other}"
-                )
-            }
+            Site::Call(_) if path.len() == 2 && path[1] == path[0] => format!(
+                "`{holder}` calls itself while holding lock {lock}: the inner call would \
+                 fail at run time with `Error::Reentrant`; put the recursive work in a \
+                 function without #[mysql_lock] and call that one"
+            ),
             Site::Call(_) if path[path.len() - 1] == path[0] => format!(
                 "this call re-enters `{holder}` while it holds lock {lock} ({chain}): it would \
                  fail at run time with `Error::Reentrant`; call a function without \

@@ -105,14 +105,23 @@ use proc_macro::TokenStream;
 /// body (closures included):
 ///
 /// - a function declared in it with `#[mysql_lock]` of the same lock;
-/// - `Lock::new("same")` with the same name as a literal (on the same
-///   alias: `.using("other")` makes it another lock);
-/// - a call of the function itself (`f(..)`, `self::f(..)`, `Self::f(..)`,
-///   `self.f(..)`), directly or through functions declared in the body;
+/// - `Lock::new("same").acquire()` (or `.try_acquire()`, through
+///   `.timeout(..)`, `.wait_forever()`, `.using(..)`) with the same name as
+///   a literal (on the same alias: `.using("other")` makes it another lock;
+///   creating a `Lock` or asking about it takes nothing);
 /// - two `#[mysql_lock]` of the same lock on one function.
 ///
-/// Across functions, put the functions in an inline module with
-/// [`macro@jobs`]: it follows the calls between them. What no macro can
+/// What the macro can't be sure of is not reported: code behind `#[cfg]`,
+/// arguments of macros other than the standard ones that evaluate them
+/// (`format!`, `println!`, `assert!`, `vec!`, ...), closures handed to
+/// `spawn` (they run on another thread), and calls of a name bound in the
+/// body (`let`, parameters, patterns, `use`).
+///
+/// Calls of the function itself, and calls across functions, are checked
+/// by [`macro@jobs`] on an inline module holding the functions: one
+/// function's attribute can't tell whether a bare `f(..)` is itself or a
+/// free function (in an impl), nor whether `self.f(..)` in a trait impl is
+/// itself or an inherent method of the same name. What no macro can
 /// see (a call through a function pointer, a trait object, another crate)
 /// is refused at run time with `Error::Reentrant`, at once.
 ///
@@ -170,8 +179,12 @@ pub fn mysql_lock(args: TokenStream, item: TokenStream) -> TokenStream {
 /// held by its callers), and the functions declared in their bodies. A call is
 /// followed when its callee is named: `f(..)` and `self::f(..)` for a free
 /// function, `Self::f(..)`, `Type::f(..)` and `self.f(..)` for a method of
-/// an impl block of the module. `Lock::new("...")` with a literal name
-/// counts as taking that lock. Calls through function pointers, trait
+/// an impl block of the module (not followed when two impls of types of
+/// one name define it, nor `self.f(..)`/`Self::f(..)` from a trait impl's
+/// `f`, which may be an inherent `f`). `Lock::new("...")` with a literal
+/// name counts as taking that lock when `.acquire()` or `.try_acquire()`
+/// is called on it (only `.acquire()` counts for lock order:
+/// `.try_acquire()` never waits). Calls through function pointers, trait
 /// objects, other values or other modules are not followed: the runtime
 /// refuses such re-entrance at once, with `Error::Reentrant`.
 ///
@@ -187,8 +200,9 @@ pub fn mysql_lock(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   paths.
 ///
 /// Locks are compared as `#[mysql_lock]` compares them: the same name, by
-/// the runtime's name scheme, on the same alias. Re-entrance within one
-/// function is reported by that function's own `#[mysql_lock]`.
+/// the runtime's name scheme, on the same alias. A function calling
+/// itself is reported here; the rest of what stays within one function is
+/// reported by that function's own `#[mysql_lock]`.
 ///
 /// The module is emitted unchanged, errors or not: its `#[mysql_lock]`
 /// functions expand as usual, and the rest of the crate still type-checks.

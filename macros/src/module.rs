@@ -21,11 +21,13 @@
 //!   `x`; two workers running them at once can deadlock.
 //!
 //! What stays within one function (its body, and functions declared in
-//! it) is reported by that function's own attribute (`nesting`).
+//! it) is reported by that function's own attribute (`nesting`), except
+//! calls back to the function itself, which only the module can resolve.
 //!
 //! The module is emitted as written: its `#[mysql_lock]` attributes then
 //! expand as usual.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use proc_macro2::TokenStream;
@@ -116,7 +118,10 @@ fn check(items: &[Item]) -> syn::Result<()> {
                 }
                 let (node, site) = step.place();
                 again.insert((node, site, held.id.clone()));
-                if graph.crosses_owners(&step.path) {
+                // A function's own attribute can't tell where it is, so it
+                // leaves calls back to itself to this one.
+                let back = matches!(site, Site::Call(_)) && step.path.last() == Some(&start);
+                if back || graph.crosses_owners(&step.path) {
                     across.push((held.clone(), step));
                 } else {
                     within.insert((node, site, held.id.clone()));
@@ -148,37 +153,67 @@ fn build(items: &[Item]) -> Graph {
     let mut graph = Graph::default();
     let mut table = Items::default();
     let mut owner = 0;
+    let mut ambiguous_free = HashSet::new();
     for item in items {
         if let Item::Fn(f) = item {
+            // Behind `#[cfg]`, it may not be compiled: left out.
+            if scan::has_cfg(&f.attrs) {
+                continue;
+            }
             let facts = FnFacts::new(&f.attrs, &f.sig, scan::scan(&f.block.stmts));
             let name = f.sig.ident.to_string();
             let id = graph.add(facts, name.clone(), owner, Scope::default());
-            table.free.entry(name).or_insert(id);
+            match table.free.entry(name) {
+                Entry::Occupied(entry) => {
+                    ambiguous_free.insert(entry.key().clone());
+                }
+                Entry::Vacant(entry) => {
+                    entry.insert(id);
+                }
+            }
             owner += 1;
         }
     }
-    // Inherent impls first: their methods are the ones `self.f()` and
-    // `Type::f()` call when a trait has a method of the same name.
     let impls = items.iter().filter_map(|item| match item {
-        Item::Impl(block) => Some(block),
+        Item::Impl(block) if !scan::has_cfg(&block.attrs) => Some(block),
         _ => None,
     });
     let (inherent, of_traits): (Vec<_>, Vec<_>) = impls.partition(|block| block.trait_.is_none());
+    // Methods are known by the last segment of their type's name: two
+    // methods of one name on types of one such name (other generics, a
+    // trait and the type itself, two traits) are not told apart, and
+    // calls of that name are not followed.
+    let mut ambiguous = HashSet::new();
     for block in inherent.into_iter().chain(of_traits) {
         let Some(ty) = type_name(&block.self_ty) else {
             continue;
         };
         for item in &block.items {
             if let ImplItem::Fn(f) = item {
+                if scan::has_cfg(&f.attrs) {
+                    continue;
+                }
                 let facts = FnFacts::new(&f.attrs, &f.sig, scan::scan(&f.block.stmts));
                 let name = f.sig.ident.to_string();
                 let display = format!("{ty}::{name}");
-                let id = graph.add(facts, display, owner, Scope::in_impl(ty.clone()));
-                table.methods.entry((ty.clone(), name)).or_insert(id);
+                let mut scope = Scope::in_impl(ty.clone());
+                scope.trait_impl = block.trait_.is_some();
+                let id = graph.add(facts, display, owner, scope);
+                let key = (ty.clone(), name);
+                match table.methods.entry(key) {
+                    Entry::Occupied(entry) => {
+                        ambiguous.insert(entry.key().clone());
+                    }
+                    Entry::Vacant(entry) => {
+                        entry.insert(id);
+                    }
+                }
                 owner += 1;
             }
         }
     }
+    table.methods.retain(|key, _| !ambiguous.contains(key));
+    table.free.retain(|name, _| !ambiguous_free.contains(name));
     graph.resolve(&table);
     graph
 }
@@ -264,7 +299,7 @@ mod tests {
                 fn c() -> R { Ok(()) }
                 struct Worker;
                 impl Worker {
-                    fn d() -> R { Self::e(); Lock::new("job"); Ok(()) }
+                    fn d() -> R { Self::e(); Lock::new("job").acquire(); Ok(()) }
                     #[mysql_lock(name = "job")]
                     fn e() -> R { Ok(()) }
                     #[mysql_lock(name = "job")]
@@ -345,6 +380,82 @@ mod tests {
         });
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].contains("(a → b → c)"), "{}", found[0]);
+    }
+
+    #[test]
+    fn self_calls_where_they_are_known() {
+        let found = errors(quote! {
+            mod jobs {
+                #[mysql_lock(name = "a")]
+                fn a() -> R { a() }
+                impl W {
+                    #[mysql_lock(name = "b")]
+                    fn b(&self) -> R { self.b() }
+                    // A bare name and `self::` are the free functions.
+                    #[mysql_lock(name = "a")]
+                    fn a() -> R { a(); self::a() }
+                }
+                impl Job for W {
+                    // May be an inherent method of the same name.
+                    #[mysql_lock(name = "c")]
+                    fn c(&self) -> R { self.c(); Self::c(self) }
+                }
+            }
+        });
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert!(found[0].contains("`a` calls itself"), "{}", found[0]);
+        assert!(found[1].contains("`W::b` calls itself"), "{}", found[1]);
+        // `W::a` reaching the free `a` (twice), holding the same lock.
+        assert!(found[2].contains("(W::a → a)"), "{}", found[2]);
+        assert!(found[3].contains("(W::a → a)"), "{}", found[3]);
+    }
+
+    #[test]
+    fn ambiguous_and_shadowed_names_are_not_followed() {
+        let found = errors(quote! {
+            mod jobs {
+                impl W<u8> {
+                    #[mysql_lock(name = "x")]
+                    fn start() -> R { W::<u16>::finish(); Self::run(); Ok(()) }
+                    #[mysql_lock(name = "x")]
+                    fn finish() -> R { Ok(()) }
+                }
+                impl W<u16> {
+                    fn finish() -> R { Ok(()) }
+                }
+                impl Job for W<u8> {
+                    #[mysql_lock(name = "x")]
+                    fn run() -> R { Ok(()) }
+                }
+                impl Other for W<u8> {
+                    fn run() -> R { Ok(()) }
+                }
+                #[mysql_lock(name = "y")]
+                fn f(g: impl Fn()) -> R { let h = |x| x; h(1); g(); Ok(()) }
+                #[mysql_lock(name = "y")]
+                fn g() -> R { Ok(()) }
+                #[mysql_lock(name = "y")]
+                fn h() -> R { use other::g; g(); Ok(()) }
+                #[mysql_lock(name = "z")]
+                fn i() -> R { std::thread::spawn(|| i()); #[cfg(test)] i(); Ok(()) }
+                #[mysql_lock(name = "w")]
+                fn j() -> R { let l = Lock::new("w"); Lock::new("w").is_held(); Ok(()) }
+            }
+        });
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn try_acquire_takes_no_part_in_an_order() {
+        let found = errors(quote! {
+            mod jobs {
+                #[mysql_lock(name = "x")]
+                fn a() -> R { Lock::new("y").try_acquire(); Ok(()) }
+                #[mysql_lock(name = "y")]
+                fn b() -> R { Lock::new("x").acquire(); Ok(()) }
+            }
+        });
+        assert!(found.is_empty(), "{found:?}");
     }
 
     #[test]

@@ -1,23 +1,29 @@
 //! What a function body does that matters for nesting locks: the calls it
-//! makes, the `Lock::new("...")` it creates, and the functions declared in
-//! it.
+//! makes, the `Lock::new("...")` it acquires, and the functions declared
+//! in it.
 //!
 //! What runs as part of the body is walked: statements, closures and async
-//! blocks (they may run while the lock is held), and the arguments of
-//! macro calls when they parse as expressions or statements (`println!`,
-//! `assert!`, `vec!`, ...). Functions declared in the body are separate
+//! blocks (they may run while the lock is held), and the arguments of the
+//! standard macros that evaluate them (`println!`, `assert!`, `vec!`, ...).
+//! When unsure, nothing is recorded: code behind `#[cfg]`, other macros
+//! (`stringify!`, user macros), closures handed to `spawn` (another
+//! thread), a `Lock` created but not acquired, and bare calls of a name
+//! bound in the body (`let`, patterns, parameters, `use`): they may not
+//! call the function of that name. Functions declared in the body are separate
 //! functions: they are recorded with their own facts, and only count when
 //! called. Other nested items (consts, statics, types) run no code of the
 //! body.
 
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
+use std::collections::HashSet;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::visit::{self, Visit};
+
 use syn::{
-    Attribute, Block, Expr, ExprCall, ExprLit, ExprMethodCall, ImplItem, Item, Lit, LitStr, Macro,
-    Signature, Stmt, Token, TraitItem,
+    Arm, Attribute, Block, Expr, ExprCall, ExprLit, ExprMethodCall, FnArg, ImplItem, Item, Lit,
+    LitStr, Macro, PatIdent, Signature, Stmt, Token, TraitItem, UseTree,
 };
 
 use crate::args::DEFAULT_ALIAS;
@@ -33,7 +39,8 @@ pub(crate) struct FnFacts {
 }
 
 impl FnFacts {
-    pub(crate) fn new(attrs: &[Attribute], sig: &Signature, body: BodyFacts) -> Self {
+    pub(crate) fn new(attrs: &[Attribute], sig: &Signature, mut body: BodyFacts) -> Self {
+        body.drop_shadowed(sig);
         FnFacts {
             ident: sig.ident.clone(),
             locks: locks::attr_locks(attrs),
@@ -61,7 +68,7 @@ impl FnFacts {
 
 #[derive(Default)]
 pub(crate) struct BodyFacts {
-    /// `Lock::new("...")` calls with a literal name, in order.
+    /// `Lock::new("...")` acquired, with a literal name, in order.
     pub(crate) lock_news: Vec<LockNew>,
     /// Calls that may reach a function the analysis knows, in order.
     pub(crate) calls: Vec<Call>,
@@ -69,15 +76,44 @@ pub(crate) struct BodyFacts {
     pub(crate) fns: Vec<FnFacts>,
     /// Methods of impls and traits declared in the body.
     pub(crate) methods: Vec<FnFacts>,
+    /// Every name bound in the body by a pattern (`let`, parameters of
+    /// closures, `match` arms, `for`, ...) or a `use`: a bare call of such
+    /// a name may not call the function of that name.
+    bound: HashSet<String>,
+    /// A glob `use` in the body: any bare name may come from it.
+    glob: bool,
 }
 
-/// `Lock::new("name")`, possibly followed by `.using("alias")`.
+impl BodyFacts {
+    /// Drops the bare calls `f(..)` whose name is bound in the body or by
+    /// a parameter of `sig`: they may call the binding, not the function.
+    pub(crate) fn drop_shadowed(&mut self, sig: &Signature) {
+        let mut params = Scanner::default();
+        for input in &sig.inputs {
+            if let FnArg::Typed(typed) = input {
+                params.visit_pat(&typed.pat);
+            }
+        }
+        let bound: HashSet<String> = self.bound.union(&params.facts.bound).cloned().collect();
+        let glob = self.glob;
+        self.calls.retain(|call| match &call.callee {
+            Callee::Path(path) if path.len() == 1 => !glob && !bound.contains(&path[0]),
+            _ => true,
+        });
+    }
+}
+
+/// `Lock::new("name")...acquire()` (or `.try_acquire()`), possibly with
+/// `.using("alias")` in between.
 pub(crate) struct LockNew {
     /// `None` when the alias is not a literal, or the name is invalid:
     /// then nothing is known about the lock.
     pub(crate) lock: Option<LockName>,
     /// The call, for errors.
     pub(crate) at: TokenStream,
+    /// Acquired with `.acquire()`, which waits (`.try_acquire()` does
+    /// not, so it takes no part in lock-order inversions).
+    pub(crate) waits: bool,
 }
 
 pub(crate) struct Call {
@@ -115,7 +151,43 @@ struct Scanner {
 }
 
 impl<'ast> Visit<'ast> for Scanner {
+    fn visit_stmt(&mut self, stmt: &'ast Stmt) {
+        let attrs: &[Attribute] = match stmt {
+            Stmt::Local(local) => &local.attrs,
+            Stmt::Macro(mac) => &mac.attrs,
+            Stmt::Item(item) => item_attrs(item),
+            Stmt::Expr(expr, _) => expr_attrs(expr),
+        };
+        // Compiled or not, we can't know: skipped.
+        if has_cfg(attrs) {
+            return;
+        }
+        visit::visit_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'ast Expr) {
+        if has_cfg(expr_attrs(expr)) {
+            return;
+        }
+        visit::visit_expr(self, expr);
+    }
+
+    fn visit_arm(&mut self, arm: &'ast Arm) {
+        if has_cfg(&arm.attrs) {
+            return;
+        }
+        visit::visit_arm(self, arm);
+    }
+
+    fn visit_pat_ident(&mut self, pat: &'ast PatIdent) {
+        self.facts.bound.insert(pat.ident.to_string());
+        visit::visit_pat_ident(self, pat);
+    }
+
     fn visit_item(&mut self, item: &'ast Item) {
+        if has_cfg(item_attrs(item)) {
+            return;
+        }
         match item {
             Item::Fn(f) => {
                 let facts = FnFacts::of_block(&f.attrs, &f.sig, &f.block);
@@ -124,6 +196,9 @@ impl<'ast> Visit<'ast> for Scanner {
             Item::Impl(block) => {
                 for item in &block.items {
                     if let ImplItem::Fn(f) = item {
+                        if has_cfg(&f.attrs) {
+                            continue;
+                        }
                         let facts = FnFacts::of_block(&f.attrs, &f.sig, &f.block);
                         self.facts.methods.push(facts);
                     }
@@ -132,6 +207,9 @@ impl<'ast> Visit<'ast> for Scanner {
             Item::Trait(block) => {
                 for item in &block.items {
                     if let TraitItem::Fn(f) = item {
+                        if has_cfg(&f.attrs) {
+                            continue;
+                        }
                         if let Some(default) = &f.default {
                             let facts = FnFacts::of_block(&f.attrs, &f.sig, default);
                             self.facts.methods.push(facts);
@@ -139,38 +217,46 @@ impl<'ast> Visit<'ast> for Scanner {
                     }
                 }
             }
+            Item::Use(use_item) => self.bind_use(&use_item.tree),
             // No code of the body: const and static initializers, types,
-            // `use`, `macro_rules!`, ...
+            // `macro_rules!`, ...
             _ => {}
         }
     }
 
     fn visit_expr_call(&mut self, call: &'ast ExprCall) {
-        if let Some(name) = lock_new_name(call) {
-            self.push_lock_new(&name, Some(DEFAULT_ALIAS.to_owned()), call);
+        if lock_new_name(call).is_some() {
+            // Creating a `Lock` takes nothing: only `.acquire()` does.
             visit_args(self, &call.args);
             return;
         }
         if let Expr::Path(path) = peel(&call.func) {
             if path.qself.is_none() {
-                let segments = path
+                let segments: Vec<String> = path
                     .path
                     .segments
                     .iter()
                     .map(|segment| segment.ident.to_string())
                     .collect();
+                let spawns = segments.last().is_some_and(|last| is_spawn(last));
                 self.facts.calls.push(Call {
                     callee: Callee::Path(segments),
                     at: path.to_token_stream(),
                 });
+                if spawns {
+                    // Runs on another thread: not while this one holds
+                    // its lock as far as re-entrance goes.
+                    visit_args_but_closures(self, &call.args);
+                    return;
+                }
             }
         }
         visit::visit_expr_call(self, call);
     }
 
     fn visit_expr_method_call(&mut self, call: &'ast ExprMethodCall) {
-        if let Some((root, name, alias)) = lock_new_chain(call) {
-            self.push_lock_new(&name, alias, root);
+        if let Some((root, name, alias)) = acquire_chain(call) {
+            self.push_lock_new(&name, alias, root, call.method == "acquire");
             // Everything else in the chain: the arguments.
             let mut link = call;
             loop {
@@ -181,6 +267,11 @@ impl<'ast> Visit<'ast> for Scanner {
                 }
             }
             visit_args(self, &root.args);
+            return;
+        }
+        if is_spawn(&call.method.to_string()) {
+            self.visit_expr(&call.receiver);
+            visit_args_but_closures(self, &call.args);
             return;
         }
         if is_self(&call.receiver) {
@@ -194,6 +285,15 @@ impl<'ast> Visit<'ast> for Scanner {
     }
 
     fn visit_macro(&mut self, mac: &'ast Macro) {
+        // Only macros known to evaluate their arguments as expressions;
+        // others (`stringify!`, `concat!`, user macros, ...) may not run
+        // them at all.
+        let Some(last) = mac.path.segments.last() else {
+            return;
+        };
+        if !EVALUATING_MACROS.contains(&&*last.ident.to_string()) {
+            return;
+        }
         let exprs = Punctuated::<Expr, Token![,]>::parse_terminated;
         if let Ok(exprs) = exprs.parse2(mac.tokens.clone()) {
             for expr in &exprs {
@@ -207,13 +307,137 @@ impl<'ast> Visit<'ast> for Scanner {
     }
 }
 
+/// Macros whose arguments are evaluated as expressions.
+const EVALUATING_MACROS: &[&str] = &[
+    "format",
+    "print",
+    "println",
+    "eprint",
+    "eprintln",
+    "write",
+    "writeln",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "vec",
+    "panic",
+    "dbg",
+];
+
+/// Calls whose closure runs on another thread: `thread::spawn`,
+/// `scope.spawn`, `Builder::spawn`, `rayon::spawn`, `spawn_blocking`...
+fn is_spawn(name: &str) -> bool {
+    matches!(name, "spawn" | "spawn_blocking" | "spawn_scoped")
+}
+
+pub(crate) fn has_cfg(attrs: &[Attribute]) -> bool {
+    attrs
+        .iter()
+        .any(|attr| attr.path().is_ident("cfg") || attr.path().is_ident("cfg_attr"))
+}
+
+fn item_attrs(item: &Item) -> &[Attribute] {
+    match item {
+        Item::Const(i) => &i.attrs,
+        Item::Enum(i) => &i.attrs,
+        Item::ExternCrate(i) => &i.attrs,
+        Item::Fn(i) => &i.attrs,
+        Item::ForeignMod(i) => &i.attrs,
+        Item::Impl(i) => &i.attrs,
+        Item::Macro(i) => &i.attrs,
+        Item::Mod(i) => &i.attrs,
+        Item::Static(i) => &i.attrs,
+        Item::Struct(i) => &i.attrs,
+        Item::Trait(i) => &i.attrs,
+        Item::TraitAlias(i) => &i.attrs,
+        Item::Type(i) => &i.attrs,
+        Item::Union(i) => &i.attrs,
+        Item::Use(i) => &i.attrs,
+        _ => &[],
+    }
+}
+
+fn expr_attrs(expr: &Expr) -> &[Attribute] {
+    match expr {
+        Expr::Array(e) => &e.attrs,
+        Expr::Assign(e) => &e.attrs,
+        Expr::Async(e) => &e.attrs,
+        Expr::Await(e) => &e.attrs,
+        Expr::Binary(e) => &e.attrs,
+        Expr::Block(e) => &e.attrs,
+        Expr::Break(e) => &e.attrs,
+        Expr::Call(e) => &e.attrs,
+        Expr::Cast(e) => &e.attrs,
+        Expr::Closure(e) => &e.attrs,
+        Expr::Const(e) => &e.attrs,
+        Expr::Continue(e) => &e.attrs,
+        Expr::Field(e) => &e.attrs,
+        Expr::ForLoop(e) => &e.attrs,
+        Expr::Group(e) => &e.attrs,
+        Expr::If(e) => &e.attrs,
+        Expr::Index(e) => &e.attrs,
+        Expr::Let(e) => &e.attrs,
+        Expr::Lit(e) => &e.attrs,
+        Expr::Loop(e) => &e.attrs,
+        Expr::Macro(e) => &e.attrs,
+        Expr::Match(e) => &e.attrs,
+        Expr::MethodCall(e) => &e.attrs,
+        Expr::Paren(e) => &e.attrs,
+        Expr::Path(e) => &e.attrs,
+        Expr::Range(e) => &e.attrs,
+        Expr::Reference(e) => &e.attrs,
+        Expr::Repeat(e) => &e.attrs,
+        Expr::Return(e) => &e.attrs,
+        Expr::Struct(e) => &e.attrs,
+        Expr::Try(e) => &e.attrs,
+        Expr::TryBlock(e) => &e.attrs,
+        Expr::Tuple(e) => &e.attrs,
+        Expr::Unary(e) => &e.attrs,
+        Expr::Unsafe(e) => &e.attrs,
+        Expr::While(e) => &e.attrs,
+        Expr::Yield(e) => &e.attrs,
+        _ => &[],
+    }
+}
+
 impl Scanner {
-    fn push_lock_new(&mut self, name: &str, alias: Option<String>, call: &ExprCall) {
+    fn push_lock_new(&mut self, name: &str, alias: Option<String>, call: &ExprCall, waits: bool) {
         let lock = alias.and_then(|alias| LockName::new(name, &alias));
         self.facts.lock_news.push(LockNew {
             lock,
             at: call.to_token_stream(),
+            waits,
         });
+    }
+
+    /// The names a `use` in the body brings in.
+    fn bind_use(&mut self, tree: &UseTree) {
+        match tree {
+            UseTree::Path(path) => self.bind_use(&path.tree),
+            UseTree::Name(name) => {
+                self.facts.bound.insert(name.ident.to_string());
+            }
+            UseTree::Rename(rename) => {
+                self.facts.bound.insert(rename.rename.to_string());
+            }
+            UseTree::Glob(_) => self.facts.glob = true,
+            UseTree::Group(group) => {
+                for tree in &group.items {
+                    self.bind_use(tree);
+                }
+            }
+        }
+    }
+}
+
+fn visit_args_but_closures(scanner: &mut Scanner, args: &Punctuated<Expr, Token![,]>) {
+    for arg in args {
+        if !matches!(peel(arg), Expr::Closure(_) | Expr::Async(_)) {
+            scanner.visit_expr(arg);
+        }
     }
 }
 
@@ -278,22 +502,35 @@ fn string_value(expr: &Expr) -> Option<String> {
 }
 
 /// For `Lock::new("name").timeout(..).using("alias").acquire()` seen from
-/// its outermost method call: the `Lock::new` call, its name, and the
-/// alias in effect (the last `using`; `None` when not a literal).
-fn lock_new_chain(call: &ExprMethodCall) -> Option<(&ExprCall, String, Option<String>)> {
+/// its `.acquire()` or `.try_acquire()`: the `Lock::new` call, its name,
+/// and the alias in effect (the last `using`; `None` when not a literal).
+/// Only `timeout`, `wait_forever` and `using` may come in between.
+fn acquire_chain(call: &ExprMethodCall) -> Option<(&ExprCall, String, Option<String>)> {
+    if !(call.method == "acquire" || call.method == "try_acquire") || !call.args.is_empty() {
+        return None;
+    }
     let mut alias: Option<Option<String>> = None;
-    let mut link = call;
+    let mut receiver = &*call.receiver;
     loop {
-        if alias.is_none() && link.method == "using" && link.args.len() == 1 {
-            alias = Some(match peel(&link.args[0]) {
-                Expr::Lit(ExprLit {
-                    lit: Lit::Str(lit), ..
-                }) => Some(lit.value()),
-                _ => None,
-            });
-        }
-        match peel(&link.receiver) {
-            Expr::MethodCall(inner) => link = inner,
+        match peel(receiver) {
+            Expr::MethodCall(link) => {
+                let method = link.method.to_string();
+                match method.as_str() {
+                    "using" if link.args.len() == 1 => {
+                        if alias.is_none() {
+                            alias = Some(match peel(&link.args[0]) {
+                                Expr::Lit(ExprLit {
+                                    lit: Lit::Str(lit), ..
+                                }) => Some(lit.value()),
+                                _ => None,
+                            });
+                        }
+                    }
+                    "timeout" | "wait_forever" => {}
+                    _ => return None,
+                }
+                receiver = &link.receiver;
+            }
             Expr::Call(root) => {
                 let name = lock_new_name(root)?;
                 let alias = alias.unwrap_or_else(|| Some(DEFAULT_ALIAS.to_owned()));
@@ -325,11 +562,19 @@ mod tests {
         let facts = facts(quote! {
             let a = Lock::new("a").acquire()?;
             let b = mysql_lock::Lock::new("b".to_string()).timeout(t).using("other").acquire();
-            let c = ::mysql_lock::Lock::new(String::from("c")).using(ALIAS);
-            let d = || Lock::new("d").using("x").using("default");
-            println!("{:?}", Lock::new("e"));
-            let f = Lock::new(name);
-            let g = Other::new("g");
+            let c = ::mysql_lock::Lock::new(String::from("c")).using(ALIAS).try_acquire();
+            let d = || Lock::new("d").using("x").using("default").wait_forever().acquire();
+            println!("{:?}", Lock::new("e").acquire());
+            let f = Lock::new(name).acquire();
+            let g = Other::new("g").acquire();
+            // Not taken: created, or asked about.
+            let h = Lock::new("h");
+            let i = Lock::new("i").is_held();
+            let j = Lock::new("j").using("x").logical_name();
+            let k = Lock::new("k").acquire_later().acquire();
+            stringify!(Lock::new("l").acquire());
+            #[cfg(feature = "x")]
+            let m = Lock::new("m").acquire();
         });
         assert_eq!(
             names(&facts),
@@ -341,6 +586,8 @@ mod tests {
                 Some("\"e\"".to_owned()),
             ]
         );
+        let waits: Vec<bool> = facts.lock_news.iter().map(|new| new.waits).collect();
+        assert_eq!(waits, [true, true, false, true, true]);
     }
 
     #[test]
@@ -383,7 +630,7 @@ mod tests {
     fn nested_functions_are_kept_apart() {
         let facts = facts(quote! {
             #[mysql_lock(name = "inner")]
-            fn inner() -> Result<(), E> { Lock::new("x"); Ok(()) }
+            fn inner() -> Result<(), E> { Lock::new("x").acquire(); Ok(()) }
             impl T { fn m(&self) { helper(); } }
             const C: u8 = f();
             inner()
