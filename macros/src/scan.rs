@@ -150,6 +150,23 @@ struct Scanner {
     facts: BodyFacts,
 }
 
+impl Scanner {
+    /// Records the methods of an impl or trait block declared in a body,
+    /// skipping those behind `#[cfg]`.
+    fn push_methods<'a>(
+        &mut self,
+        methods: impl Iterator<Item = (&'a Vec<syn::Attribute>, &'a syn::Signature, &'a syn::Block)>,
+    ) {
+        for (attrs, sig, block) in methods {
+            if !has_cfg(attrs) {
+                self.facts
+                    .methods
+                    .push(FnFacts::of_block(attrs, sig, block));
+            }
+        }
+    }
+}
+
 impl<'ast> Visit<'ast> for Scanner {
     fn visit_stmt(&mut self, stmt: &'ast Stmt) {
         let attrs: &[Attribute] = match stmt {
@@ -194,28 +211,17 @@ impl<'ast> Visit<'ast> for Scanner {
                 self.facts.fns.push(facts);
             }
             Item::Impl(block) => {
-                for item in &block.items {
-                    if let ImplItem::Fn(f) = item {
-                        if has_cfg(&f.attrs) {
-                            continue;
-                        }
-                        let facts = FnFacts::of_block(&f.attrs, &f.sig, &f.block);
-                        self.facts.methods.push(facts);
-                    }
-                }
+                self.push_methods(block.items.iter().filter_map(|item| match item {
+                    ImplItem::Fn(f) => Some((&f.attrs, &f.sig, &f.block)),
+                    _ => None,
+                }))
             }
+            // Trait methods with a default body; those without have no code.
             Item::Trait(block) => {
-                for item in &block.items {
-                    if let TraitItem::Fn(f) = item {
-                        if has_cfg(&f.attrs) {
-                            continue;
-                        }
-                        if let Some(default) = &f.default {
-                            let facts = FnFacts::of_block(&f.attrs, &f.sig, default);
-                            self.facts.methods.push(facts);
-                        }
-                    }
-                }
+                self.push_methods(block.items.iter().filter_map(|item| match item {
+                    TraitItem::Fn(f) => f.default.as_ref().map(|body| (&f.attrs, &f.sig, body)),
+                    _ => None,
+                }))
             }
             Item::Use(use_item) => self.bind_use(&use_item.tree),
             // No code of the body: const and static initializers, types,
