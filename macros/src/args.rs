@@ -11,18 +11,6 @@ use syn::parse::{ParseStream, Parser};
 use syn::{Expr, ExprLit, ExprUnary, Ident, Lit, LitStr, Token, UnOp};
 
 use crate::errors::Errors;
-use crate::locks::LockName;
-use crate::name_scheme;
-
-/// The timeout when none is given, as `mysql_lock::Lock::DEFAULT_TIMEOUT`.
-const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
-
-/// From this many seconds on, the runtime waits without limit (10^8 s is
-/// about 3 years); such a timeout is spelled `"forever"` instead.
-const MAX_TIMEOUT_SECS: f64 = 1e8;
-
-/// The alias when none is given, as `mysql_lock::DEFAULT_ALIAS`.
-pub(crate) const DEFAULT_ALIAS: &str = "default";
 
 const KEYS: [&str; 4] = ["name", "timeout", "using", "crate"];
 const KEY_LIST: &str = "`name`, `timeout`, `using` and `crate`";
@@ -45,22 +33,16 @@ const SYNONYMS: [(&str, &str); 14] = [
     ("path", "crate"),
 ];
 
-/// Validated arguments.
+/// Validated arguments. A key the user left out is `None`: the expansion
+/// then calls no builder method for it, and the runtime's default applies.
 pub(crate) struct Args {
     pub(crate) name: String,
     /// The literal the name was written as, for errors about this lock.
     pub(crate) name_lit: LitStr,
-    pub(crate) timeout: Timeout,
-    pub(crate) using: String,
+    pub(crate) timeout: Option<Timeout>,
+    pub(crate) using: Option<String>,
     /// The path of the runtime crate, `::mysql_lock` unless overridden.
     pub(crate) krate: syn::Path,
-}
-
-impl Args {
-    /// The lock these arguments take, as the server will see it.
-    pub(crate) fn lock(&self) -> Option<LockName> {
-        LockName::new(&self.name, &self.using)
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -257,11 +239,8 @@ impl Config {
         Ok(Args {
             name: name_lit.value(),
             name_lit,
-            timeout: self
-                .timeout
-                .value
-                .unwrap_or(Timeout::Seconds(DEFAULT_TIMEOUT_SECS)),
-            using: self.using.value.unwrap_or_else(|| DEFAULT_ALIAS.to_owned()),
+            timeout: self.timeout.value,
+            using: self.using.value,
             krate: self.krate.value.unwrap_or_else(default_crate_path),
         })
     }
@@ -361,7 +340,7 @@ fn string_literal<'a>(key: &Ident, value: &'a Expr) -> syn::Result<&'a LitStr> {
 /// A name the runtime accepts: its checks, with its messages.
 fn parse_name(key: &Ident, value: &Expr) -> syn::Result<LitStr> {
     let lit = string_literal(key, value)?;
-    match name_scheme::validate(&lit.value()) {
+    match mysql_lock_core::check_name(&lit.value()) {
         Ok(()) => Ok(lit.clone()),
         Err(reason) => Err(syn::Error::new_spanned(lit, reason)),
     }
@@ -453,7 +432,7 @@ fn seconds(lit: &Lit, digits: &str, suffix: &str) -> syn::Result<Timeout> {
             return error(format!("unexpected suffix `{other}`: {TIMEOUT_FORMS}"));
         }
     }
-    if secs >= MAX_TIMEOUT_SECS {
+    if mysql_lock_core::is_unlimited(secs) {
         return error(format!(
             "timeout `{lit}` is too long: from 100000000 seconds (about 3 years) on, \
              the lock is awaited without limit; to mean that, write `timeout = \"forever\"`",
@@ -494,7 +473,7 @@ fn seconds_in_text(text: &str) -> Option<f64> {
         "min" | "mins" | "minute" | "minutes" => 60.0,
         _ => return None,
     };
-    Some(secs * scale).filter(|secs| *secs < MAX_TIMEOUT_SECS)
+    Some(secs * scale).filter(|secs| !mysql_lock_core::is_unlimited(*secs))
 }
 
 #[cfg(test)]
@@ -520,8 +499,8 @@ mod tests {
     fn defaults() {
         let args = parse_ok(quote!(name = "job"));
         assert_eq!(args.name, "job");
-        assert_eq!(args.timeout, Timeout::Seconds(10.0));
-        assert_eq!(args.using, "default");
+        assert_eq!(args.timeout, None);
+        assert_eq!(args.using, None);
         assert_eq!(args.krate.to_token_stream().to_string(), ":: mysql_lock");
     }
 
@@ -533,14 +512,14 @@ mod tests {
             using = "other",
             crate = "deps::lock",
         ));
-        assert_eq!(args.timeout, Timeout::Seconds(0.5));
-        assert_eq!(args.using, "other");
+        assert_eq!(args.timeout, Some(Timeout::Seconds(0.5)));
+        assert_eq!(args.using.as_deref(), Some("other"));
         assert_eq!(args.krate.to_token_stream().to_string(), "deps :: lock");
     }
 
     #[test]
     fn timeouts() {
-        let timeout = |tokens| parse_ok(tokens).timeout;
+        let timeout = |tokens| parse_ok(tokens).timeout.expect("given");
         assert_eq!(
             timeout(quote!(name = "j", timeout = 0)),
             Timeout::Seconds(0.0)
@@ -635,9 +614,9 @@ mod tests {
         assert_eq!(parse_ok(quote!(r#name = "x")).name, "x");
         assert!(messages(quote!(name = ""))[0].contains("must not be empty"));
         assert!(messages(quote!(name = "a\0b"))[0].contains("NUL"));
-        let long = "x".repeat(name_scheme::MAX_NAME_BYTES + 1);
+        let long = "x".repeat(mysql_lock_core::MAX_NAME_BYTES + 1);
         assert!(messages(quote!(name = #long))[0].contains("at most MAX_NAME_BYTES"));
-        let longest = "x".repeat(name_scheme::MAX_NAME_BYTES);
+        let longest = "x".repeat(mysql_lock_core::MAX_NAME_BYTES);
         assert_eq!(parse_ok(quote!(name = #longest)).name, longest);
         assert!(messages(quote!(name = NAME))[0].contains("constants and expressions"));
         assert!(messages(quote!(name = 1))[0].contains("expects a string literal"));

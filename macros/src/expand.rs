@@ -174,20 +174,12 @@ fn gen_take_lock(args: &Args, names: &Names, at_return_type: &ReturnTypeSpans) -
     let site = Span::mixed_site();
     let Names { returns, guard } = names;
     let private = Ident::new("__mysql_lock_private", site);
-    let lock = Ident::new("__MYSQL_LOCK", site);
+    let lock_static = Ident::new("__MYSQL_LOCK", site);
     let acquired = Ident::new("__mysql_lock_acquired", site);
     let error = Ident::new("__mysql_lock_error", site);
 
     let krate = &args.krate;
-    let name = Literal::string(&args.name);
-    let using = Literal::string(&args.using);
-    let timeout = match args.timeout {
-        Timeout::Seconds(secs) => {
-            let secs = Literal::f64_suffixed(secs);
-            quote_spanned!(site=> ::core::option::Option::Some(#secs))
-        }
-        Timeout::Forever => quote_spanned!(site=> ::core::option::Option::None),
-    };
+    let lock = gen_lock(args);
     let lock_failed = at_return_type.call(
         quote!(#private::LockedResult::lock_failed),
         &quote_spanned!(site=> #error),
@@ -198,14 +190,37 @@ fn gen_take_lock(args: &Args, names: &Names, at_return_type: &ReturnTypeSpans) -
         let #returns = ::core::marker::PhantomData;
         let #guard = {
             use #krate::__private as #private;
-            static #lock: #private::LazyLock<#private::Lock> =
-                #private::LazyLock::new(|| #private::lock(#name, #timeout, #using));
-            match #private::acquire(&#lock) {
+            static #lock_static: #private::LazyLock<#private::Lock> =
+                #private::LazyLock::new(|| #lock);
+            match #private::acquire(&#lock_static) {
                 ::core::result::Result::Ok(#acquired) => #acquired,
                 ::core::result::Result::Err(#error) => return #lock_failed,
             }
         };
     }
+}
+
+/// `Lock::new(name)`, with a builder call for each argument the user gave
+/// (`.timeout(..)` or `.wait_forever()`, `.using(..)`): the runtime's
+/// defaults apply to the others.
+fn gen_lock(args: &Args) -> TokenStream {
+    let site = Span::mixed_site();
+    let private = Ident::new("__mysql_lock_private", site);
+    let name = Literal::string(&args.name);
+    let mut lock = quote_spanned!(site=> #private::Lock::new(#name));
+    match args.timeout {
+        Some(Timeout::Seconds(secs)) => {
+            let secs = Literal::f64_suffixed(secs);
+            lock.extend(quote_spanned!(site=> .timeout(#private::Duration::from_secs_f64(#secs))));
+        }
+        Some(Timeout::Forever) => lock.extend(quote_spanned!(site=> .wait_forever())),
+        None => {}
+    }
+    if let Some(using) = &args.using {
+        let using = Literal::string(using);
+        lock.extend(quote_spanned!(site=> .using(#using)));
+    }
+    lock
 }
 
 /// `LockedResult::run(returns, guard, move || { statements })`, the tail
@@ -352,7 +367,7 @@ mod tests {
             "{out}"
         );
         assert!(tail.contains(
-            "__mysql_lock_private :: lock (\"job\" , :: core :: option :: Option :: Some (2f64) , \"default\")"
+            "__mysql_lock_private :: Lock :: new (\"job\") . timeout (__mysql_lock_private :: Duration :: from_secs_f64 (2f64))"
         ), "{out}");
         assert!(
             tail.contains(
@@ -408,7 +423,7 @@ mod tests {
             "{out}"
         );
         assert!(
-            out.contains("lock (\"job\" , :: core :: option :: Option :: None , \"other\")"),
+            out.contains("Lock :: new (\"job\") . wait_forever () . using (\"other\")"),
             "{out}"
         );
     }

@@ -24,11 +24,6 @@ mod nesting;
 mod scan;
 mod validate;
 
-/// The runtime's lock-name scheme, the same file, so that names are
-/// compared exactly as the server will see them.
-#[path = "../../runtime/src/name_scheme.rs"]
-mod name_scheme;
-
 use proc_macro::TokenStream;
 
 /// Makes a function mutually exclusive across threads, processes and

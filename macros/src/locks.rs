@@ -1,20 +1,23 @@
-//! Which locks are the same lock: compared as the server will compare
-//! them, through the runtime's own name scheme (`name_scheme.rs`, the same
-//! file), and on the same database alias.
+//! Which locks are the same lock: the same name on the same alias.
+//!
+//! That is exactly how the server tells them apart. The runtime sends a
+//! name unchanged when both servers treat it alike ("plain": it never
+//! contains `#`) and encodes it otherwise (an encoded name always contains
+//! `#`), after the same database prefix for one alias; so two names reach
+//! the server as one only when they are equal.
 
+use mysql_lock_core::DEFAULT_ALIAS;
 use syn::{Attribute, LitStr, Meta};
 
-use crate::args::{self, DEFAULT_ALIAS};
-use crate::name_scheme;
+use crate::args::{self, Args};
 
 /// A lock as the server sees it. Two functions exclude each other exactly
 /// when their `LockId`s are equal: same alias (different aliases may be
-/// different servers), and same name as sent to the server. The database
-/// prefix the runtime adds is the same for one alias, so it is left out.
+/// different servers), and same name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct LockId {
     alias: String,
-    server_name: String,
+    name: String,
 }
 
 /// A lock, with its name as written, for messages.
@@ -28,15 +31,20 @@ pub(crate) struct LockName {
 impl LockName {
     /// `None` for a name the runtime refuses (reported where it is written).
     pub(crate) fn new(name: &str, alias: &str) -> Option<Self> {
-        let server_name = name_scheme::server_name(None, name).ok()?;
+        mysql_lock_core::check_name(name).ok()?;
         Some(LockName {
             id: LockId {
                 alias: alias.to_owned(),
-                server_name,
+                name: name.to_owned(),
             },
             name: name.to_owned(),
             alias: alias.to_owned(),
         })
+    }
+
+    /// The lock an attribute's arguments take.
+    pub(crate) fn of(args: &Args) -> Option<Self> {
+        LockName::new(&args.name, args.using.as_deref().unwrap_or(DEFAULT_ALIAS))
     }
 
     /// `"job"`, or `"job" (using "reports")` on another alias.
@@ -70,7 +78,7 @@ pub(crate) fn attr_lock(attr: &Attribute) -> Option<(LockName, LitStr)> {
         return None;
     };
     let args = args::parse(list.tokens.clone()).ok()?;
-    Some((args.lock()?, args.name_lit))
+    Some((LockName::of(&args)?, args.name_lit))
 }
 
 /// The locks of every `#[mysql_lock]` among `attrs`, in order.
@@ -89,7 +97,8 @@ mod tests {
     #[test]
     fn compared_as_the_server_does() {
         assert_eq!(id("job", "default"), id("job", "default"));
-        // The scheme keeps case variants apart, on MySQL as on MariaDB.
+        // The runtime's name scheme keeps case variants apart, on MySQL as
+        // on MariaDB.
         assert_ne!(id("job", "default"), id("Job", "default"));
         assert_ne!(id("job", "default"), id("job ", "default"));
         // Another alias may be another server.

@@ -30,7 +30,7 @@ pub(crate) fn check(args: &Args, func: &LockedFn) -> syn::Result<()> {
     let Some(body) = &func.body else {
         return Ok(());
     };
-    let Some(own) = args.lock() else {
+    let Some(own) = LockName::of(args) else {
         return Ok(());
     };
     if expanded_before(&body.stmts) {

@@ -26,8 +26,8 @@ use syn::{
     LitStr, Macro, PatIdent, Signature, Stmt, Token, TraitItem, UseTree,
 };
 
-use crate::args::DEFAULT_ALIAS;
 use crate::locks::{self, LockName};
+use mysql_lock_core::DEFAULT_ALIAS;
 
 /// A function, as far as nesting is concerned.
 pub(crate) struct FnFacts {

@@ -2,7 +2,7 @@
 
 use crate::pool::Pool;
 use crate::session::{self, Session};
-use crate::{name, registry, Error, DEFAULT_ALIAS};
+use crate::{names, registry, Error, DEFAULT_ALIAS};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -48,7 +48,7 @@ impl Lock {
     /// ```
     /// assert_eq!(mysql_lock::Lock::DEFAULT_TIMEOUT.as_secs(), 10);
     /// ```
-    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+    pub const DEFAULT_TIMEOUT: Duration = mysql_lock_core::DEFAULT_TIMEOUT;
 
     /// A timeout that never runs out: pass it to [`timeout`](Lock::timeout)
     /// (or call [`wait_forever`](Lock::wait_forever)). Any timeout of 10^8
@@ -182,7 +182,7 @@ impl Lock {
             return Ok(resolved);
         }
         let pool = registry::pool(&self.alias)?;
-        let server_name = name::server_name(pool.database(), &self.name)?;
+        let server_name = names::server_name(pool.database(), &self.name)?;
         Ok(self.resolved.get_or_init(|| Resolved {
             pool,
             server_name: Arc::from(server_name),

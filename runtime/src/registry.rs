@@ -1,18 +1,9 @@
 //! The global registry of connection aliases, like Django's `DATABASES`.
 
 use crate::pool::{Pool, PoolStatus};
-use crate::Error;
+use crate::{Error, DEFAULT_ALIAS};
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, PoisonError, RwLock};
-
-/// The alias used when a lock names none: `"default"`. When it was never
-/// registered, it is registered on first use from the `DATABASE_URL`
-/// environment variable.
-///
-/// ```
-/// assert_eq!(mysql_lock::DEFAULT_ALIAS, "default");
-/// ```
-pub const DEFAULT_ALIAS: &str = "default";
 
 /// Whether a TLS backend is compiled in: without one, the driver panics
 /// when asked for TLS.

@@ -8,10 +8,11 @@
 //! and the launcher checks from the workers' timeline that no two ever ran
 //! the job at once.
 //!
-//! The server is found as the tests find it: `MYSQL_URL`, else
-//! `DATABASE_URL`, else `mysql://root@127.0.0.1:3306/test`, else a private
-//! throwaway MariaDB when `mariadbd` is installed. A single worker can be
-//! run by hand: `cargo run --bin demo -- worker 1 wait`.
+//! The server is the one in `DATABASE_URL`, where the library itself looks
+//! for its default alias, else `mysql://root@127.0.0.1:3306/test`. Each
+//! worker is what a real one would be: it registers nothing and lets the
+//! library read `DATABASE_URL`. A single worker can be run by hand:
+//! `DATABASE_URL=mysql://... cargo run --bin demo -- worker 1 wait`.
 
 use mysql_lock::mysql_lock;
 use std::io::{BufRead, BufReader};
@@ -115,19 +116,49 @@ fn main() -> std::process::ExitCode {
     if args.first().map(String::as_str) == Some("worker") {
         let id = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1);
         let patient = args.get(2).map(String::as_str) != Some("skip");
-        let url = testkit::url();
-        mysql_lock::register(mysql_lock::DEFAULT_ALIAS, url).expect("register the server");
         return worker(id, patient);
     }
     launch()
 }
 
-/// Starts the workers, relays their timeline, and checks it.
+/// The URL when `DATABASE_URL` is not set: a local server, as a fresh
+/// Debian/Ubuntu `mariadb-server` (or the CI setup) offers it.
+const FALLBACK_URL: &str = "mysql://root@127.0.0.1:3306/test";
+
+/// `user@host:port/database`: never the password.
+fn describe(url: &str) -> String {
+    match mysql_lock::mysql::Opts::from_url(url) {
+        Ok(opts) => format!(
+            "{}@{}:{}/{}",
+            opts.get_user().unwrap_or(""),
+            opts.get_ip_or_hostname(),
+            opts.get_tcp_port(),
+            opts.get_db_name().unwrap_or("")
+        ),
+        Err(err) => format!("an invalid URL ({err})"),
+    }
+}
+
+/// Starts the workers, gathers their timeline, prints it in time order,
+/// and checks it.
 fn launch() -> std::process::ExitCode {
-    let url = testkit::url();
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| FALLBACK_URL.to_owned());
+    let reachable = mysql_lock::register(mysql_lock::DEFAULT_ALIAS, &url)
+        .and_then(|()| mysql_lock::Lock::new("nightly-report").is_held());
+    if let Err(err) = reachable {
+        eprintln!(
+            "mysql-lock demo: no usable server at {} ({err}).\n\
+             Point DATABASE_URL at a MySQL or MariaDB server, for example \
+             DATABASE_URL=mysql://user:password@host:3306/db cargo run --bin demo; \
+             on Debian/Ubuntu, `apt-get install mariadb-server` gives a local one \
+             (and .ci/run sets it up for root over TCP).",
+            describe(&url)
+        );
+        return std::process::ExitCode::FAILURE;
+    }
     println!(
         "mysql-lock demo: 4 workers compete for the job `nightly-report` on {}",
-        testkit::redact(url)
+        describe(&url)
     );
     println!(
         "workers 1-3 wait for the lock (timeout 5 s); worker 4 skips if it is taken (timeout 0)\n"
@@ -149,7 +180,7 @@ fn launch() -> std::process::ExitCode {
                     &id.to_string(),
                     if id == 4 { "skip" } else { "wait" },
                 ])
-                .env("MYSQL_URL", url)
+                .env("DATABASE_URL", &url)
                 .stdout(Stdio::piped())
                 .spawn()
                 .expect("start a worker")
@@ -170,9 +201,9 @@ fn launch() -> std::process::ExitCode {
         })
         .collect();
     drop(tx);
-    let mut runs: Vec<(u32, u128, u128)> = Vec::new();
-    let mut open: std::collections::HashMap<u32, u128> = Default::default();
-    let (mut ran, mut skipped) = (0, 0);
+    // Each worker's lines arrive through its own pipe: gather them all and
+    // print them in the order they happened, by their timestamps.
+    let mut events: Vec<(u128, u32, String, String)> = Vec::new();
     for line in rx {
         let mut parts = line.splitn(5, ' ');
         let (Some("EVENT"), Some(at), Some(id), Some(kind), Some(text)) = (
@@ -185,12 +216,22 @@ fn launch() -> std::process::ExitCode {
             println!("{line}");
             continue;
         };
-        let (at, id): (u128, u32) = (at.parse().unwrap(), id.parse().unwrap());
+        let (Ok(at), Ok(id)) = (at.parse(), id.parse()) else {
+            println!("{line}");
+            continue;
+        };
+        events.push((at, id, kind.to_owned(), text.to_owned()));
+    }
+    events.sort_by_key(|event| event.0);
+    let mut runs: Vec<(u32, u128, u128)> = Vec::new();
+    let mut open: std::collections::HashMap<u32, u128> = Default::default();
+    let (mut ran, mut skipped) = (0, 0);
+    for (at, id, kind, text) in events {
         println!(
             "[{:>6.3} s] worker {id}: {text}",
             at.saturating_sub(started) as f64 / 1e9
         );
-        match kind {
+        match kind.as_str() {
             "start" => {
                 open.insert(id, at);
             }

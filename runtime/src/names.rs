@@ -24,15 +24,12 @@
 //! Case variants (`Job`, `job`) stay distinct locks, as Rust strings are, on
 //! both servers.
 //!
-//! This file is compiled into the runtime and, through `#[path]`, into the
-//! macro crate, so that compile-time checks compare names exactly as the
-//! server will: one scheme, one source.
+//! The macro crate relies on the last point: it compares names as written,
+//! on the same alias, without this encoding.
 
+use crate::Error;
+use mysql_lock_core::check_name;
 use sha2::{Digest, Sha256};
-
-/// The longest lock name accepted, in bytes. Longer names are refused
-/// rather than hashed: a name that long is a bug.
-pub const MAX_NAME_BYTES: usize = 4096;
 
 /// The longest name both servers accept (MySQL counts characters, MariaDB
 /// bytes; a plain name is ASCII, so both agree).
@@ -42,10 +39,16 @@ const HASH_HEX: usize = 16;
 /// Characters of readable prefix in an encoded name: 47 + `#` + 16 = 64.
 const PREFIX_MAX: usize = PORTABLE_MAX - 1 - HASH_HEX;
 
-/// Checks a logical name and returns the name to send to the server, or
-/// why the name can't be used.
-pub fn server_name(database: Option<&str>, name: &str) -> Result<String, &'static str> {
-    validate(name)?;
+/// Checks a name and returns the name to send to the server.
+///
+/// # Errors
+///
+/// [`Error::InvalidName`], saying why (see [`check_name`]).
+pub(crate) fn server_name(database: Option<&str>, name: &str) -> Result<String, Error> {
+    check_name(name).map_err(|reason| Error::InvalidName {
+        name: Error::display_name(name),
+        reason,
+    })?;
     let full = match database {
         Some(db) if !db.is_empty() => format!("{db}.{name}"),
         _ => name.to_owned(),
@@ -55,22 +58,6 @@ pub fn server_name(database: Option<&str>, name: &str) -> Result<String, &'stati
     } else {
         Ok(encode(&full))
     }
-}
-
-/// Refuses names no server can lock faithfully, saying why.
-pub fn validate(name: &str) -> Result<(), &'static str> {
-    let reason = if name.is_empty() {
-        "a lock name must not be empty; give the job a name such as \"nightly-report\""
-    } else if name.contains('\0') {
-        "a lock name must not contain a NUL byte (MariaDB would cut the name there and \
-         lock a different one); remove it"
-    } else if name.len() > MAX_NAME_BYTES {
-        "a lock name may be at most MAX_NAME_BYTES (4096) bytes; use a shorter, stable \
-         name such as a job kind plus an id"
-    } else {
-        return Ok(());
-    };
-    Err(reason)
 }
 
 fn is_plain_char(c: u8) -> bool {
@@ -103,6 +90,7 @@ fn encode(full: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mysql_lock_core::MAX_NAME_BYTES;
 
     /// Fixed vectors: changing any of these changes which lock old and new
     /// versions of a program take, so they must never change silently.
@@ -166,8 +154,12 @@ mod tests {
     #[test]
     fn invalid_names() {
         for bad in ["", "a\0b", &"x".repeat(MAX_NAME_BYTES + 1)] {
-            let reason = server_name(Some("test"), bad).unwrap_err();
-            assert!(reason.len() < 400, "{bad:?}: the reason stays short");
+            let err = server_name(Some("test"), bad).unwrap_err();
+            assert!(matches!(err, Error::InvalidName { .. }), "{err:?}");
+            assert!(
+                err.to_string().len() < 400,
+                "{bad:?}: the message stays short"
+            );
         }
         assert!(server_name(None, &"x".repeat(MAX_NAME_BYTES)).is_ok());
     }
