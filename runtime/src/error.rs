@@ -26,17 +26,24 @@ use std::time::Duration;
 #[non_exhaustive]
 pub enum Error {
     /// `GET_LOCK` returned 0: another session held the lock for the whole
-    /// timeout. Returned by [`Lock::acquire`](crate::Lock::acquire); never
-    /// returned for a NULL result or a server error.
-    #[error(
-        "timed out after {timeout:?} waiting for lock `{name}`: another session held it \
-         the whole time; retry later, raise the timeout, or use try_acquire to skip"
-    )]
+    /// timeout (with a zero timeout: at the one attempt). Returned by
+    /// [`Lock::acquire`](crate::Lock::acquire) and annotated functions;
+    /// never for a NULL result or a server error.
+    #[error("{}", timeout_message(.name, *.timeout, *.connection_wait, .held_here.as_deref()))]
     Timeout {
         /// The name as sent to the server.
         name: String,
         /// The timeout that ran out.
         timeout: Duration,
+        /// The part of it spent waiting for a free pooled connection
+        /// (`pool_max` connections were all holding locks) before the
+        /// server was asked.
+        connection_wait: Duration,
+        /// When the holder is another thread of this process: which thread,
+        /// and for how long it has held the lock. Waiting for it from a
+        /// helper thread of the holder never ends well (see the docs of
+        /// [`Lock`](crate::Lock)).
+        held_here: Option<String>,
     },
 
     /// The current thread already holds this lock, so taking it again would
@@ -106,20 +113,54 @@ pub enum Error {
         source: Box<mysql::Error>,
     },
 
+    /// The server did not answer a statement in time: `GET_LOCK` within its
+    /// timeout plus one second, any other within the alias's statement
+    /// timeout (`read_timeout`, default 5 s). The connection was closed
+    /// (and, for `GET_LOCK`, its server session killed from another
+    /// connection, so that it can't be granted the lock later); any other
+    /// lock the thread held on it is lost. Returned by
+    /// [`Lock::acquire`](crate::Lock::acquire),
+    /// [`Lock::holding_connection_id`](crate::Lock::holding_connection_id).
+    #[error(
+        "the server did not answer {during} for `{name}` within {waited:?}: the connection \
+         was closed and the lock not taken; check the server and the network, then retry"
+    )]
+    Unanswered {
+        /// The name as sent to the server.
+        name: String,
+        /// The statement.
+        during: &'static str,
+        /// How long the client waited for the answer.
+        waited: Duration,
+    },
+
+    /// The server refuses user locks: a Galera cluster node with `wsrep_on`
+    /// (error 1235). Returned by [`Lock::acquire`](crate::Lock::acquire).
+    #[error(
+        "the server refuses user locks (GET_LOCK) for `{name}`: {source}; a Galera cluster \
+         node with wsrep_on does, so take locks on a server outside the cluster or with \
+         wsrep_on=OFF for the lock sessions"
+    )]
+    Unsupported {
+        /// The name as sent to the server.
+        name: String,
+        /// The driver's error.
+        #[source]
+        source: Box<mysql::Error>,
+    },
+
     /// No connection is registered under this alias. Returned by every
     /// operation of a [`Lock`](crate::Lock) whose alias is unknown.
     #[error(
         "no database is registered under alias `{alias}` (registered: {registered:?}); \
-         call mysql_lock::register(\"{alias}\", url) at startup{hint}"
+         call mysql_lock::register(\"{alias}\", url) at startup{}",
+        if alias == crate::DEFAULT_ALIAS { " or set the DATABASE_URL environment variable" } else { "" }
     )]
     UnknownAlias {
         /// The alias that was asked for.
         alias: String,
         /// The aliases that are registered, sorted.
         registered: Vec<String>,
-        /// Extra advice (for the default alias: the `DATABASE_URL` variable).
-        #[doc(hidden)]
-        hint: &'static str,
     },
 
     /// The lock name can't be used: it is empty, contains a NUL byte, or is
@@ -203,6 +244,41 @@ pub enum Error {
         #[source]
         source: Box<mysql::Error>,
     },
+}
+
+/// The message of [`Error::Timeout`]: what happened, as precisely as known,
+/// and what the caller can do.
+fn timeout_message(
+    name: &str,
+    timeout: Duration,
+    connection_wait: Duration,
+    held_here: Option<&str>,
+) -> String {
+    let mut message = if timeout.is_zero() {
+        format!("lock `{name}` is held by another session (one attempt, without waiting)")
+    } else {
+        format!(
+            "timed out after {timeout:?} waiting for lock `{name}`: another session held it \
+             the whole time"
+        )
+    };
+    if !connection_wait.is_zero() {
+        message.push_str(&format!(
+            " ({connection_wait:?} of it waiting for a free pooled connection)"
+        ));
+    }
+    match held_here {
+        Some(holder) => message.push_str(&format!(
+            "; the holder is in this process: {holder}. A thread holding a lock can't \
+             wait for it from another thread it started (it would wait for itself): \
+             pass the work down without taking the lock again"
+        )),
+        None if timeout.is_zero() => {
+            message.push_str("; skip this run, or try again later");
+        }
+        None => message.push_str("; try again later, or raise the timeout"),
+    }
+    message
 }
 
 impl Error {

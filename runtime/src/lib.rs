@@ -70,6 +70,7 @@
 #![warn(missing_docs)]
 
 mod error;
+mod held;
 mod lock;
 mod monitor;
 mod names;
@@ -77,9 +78,11 @@ mod pool;
 mod registry;
 mod server;
 mod session;
+mod wait;
 
 pub use error::Error;
-pub use lock::{current, HeldLock, Lock, LockGuard};
+pub use held::HeldLock;
+pub use lock::{current, Lock, LockGuard};
 pub use monitor::{check_interval, set_check_interval, DEFAULT_CHECK_INTERVAL};
 pub use mysql_lock_core::{DEFAULT_ALIAS, MAX_NAME_BYTES};
 pub use pool::PoolStatus;

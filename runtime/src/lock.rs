@@ -1,10 +1,11 @@
 //! `Lock`, the handle users build, and `LockGuard`, what holding looks like.
 
+use crate::held::HeldLock;
 use crate::pool::Pool;
 use crate::session::{self, Session};
 use crate::{names, registry, Error, DEFAULT_ALIAS};
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -15,6 +16,15 @@ use std::time::Duration;
 /// the server until used. A `Lock` is cheap to clone (three reference
 /// counts) and can be shared by threads; the alias and the name are resolved
 /// once and cached.
+///
+/// Locks belong to the thread that takes them (see the
+/// [crate docs](crate#lock-sessions)): another thread, even one started by
+/// the holder (a scoped thread, a rayon task), is another holder and waits.
+/// A thread that starts a helper and waits for it while holding the lock the
+/// helper takes waits for itself; the helper's [`Error::Timeout`] then says
+/// that the holder is in this process. After a `fork()`, the child holds
+/// none of its parent's locks: guards it inherited are inert, and its first
+/// lock opens its own connection.
 ///
 /// ```no_run
 /// use mysql_lock::Lock;
@@ -59,7 +69,7 @@ impl Lock {
     /// ```
     /// use mysql_lock::Lock;
     /// let lock = Lock::new("job").timeout(Lock::FOREVER);
-    /// assert_eq!(lock.get_timeout(), Lock::FOREVER);
+    /// assert_eq!(lock.configured_timeout(), Lock::FOREVER);
     /// ```
     pub const FOREVER: Duration = Duration::MAX;
 
@@ -73,7 +83,7 @@ impl Lock {
     ///
     /// ```
     /// let lock = mysql_lock::Lock::new("job");
-    /// assert_eq!(lock.logical_name(), "job");
+    /// assert_eq!(lock.name(), "job");
     /// ```
     pub fn new(name: impl Into<String>) -> Self {
         Self {
@@ -96,7 +106,7 @@ impl Lock {
     /// ```
     /// use std::time::Duration;
     /// let lock = mysql_lock::Lock::new("job").timeout(Duration::from_millis(500));
-    /// assert_eq!(lock.get_timeout(), Duration::from_millis(500));
+    /// assert_eq!(lock.configured_timeout(), Duration::from_millis(500));
     /// ```
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
@@ -108,7 +118,7 @@ impl Lock {
     ///
     /// ```
     /// let lock = mysql_lock::Lock::new("job").wait_forever();
-    /// assert_eq!(lock.get_timeout(), mysql_lock::Lock::FOREVER);
+    /// assert_eq!(lock.configured_timeout(), mysql_lock::Lock::FOREVER);
     /// ```
     #[must_use]
     pub fn wait_forever(self) -> Self {
@@ -134,9 +144,9 @@ impl Lock {
     /// The name as given to [`Lock::new`].
     ///
     /// ```
-    /// assert_eq!(mysql_lock::Lock::new("Job").logical_name(), "Job");
+    /// assert_eq!(mysql_lock::Lock::new("Job").name(), "Job");
     /// ```
-    pub fn logical_name(&self) -> &str {
+    pub fn name(&self) -> &str {
         &self.name
     }
 
@@ -149,12 +159,13 @@ impl Lock {
         &self.alias
     }
 
-    /// The timeout set with [`timeout`](Lock::timeout).
+    /// The timeout set with [`timeout`](Lock::timeout), or the default.
     ///
     /// ```
-    /// assert_eq!(mysql_lock::Lock::new("job").get_timeout(), mysql_lock::Lock::DEFAULT_TIMEOUT);
+    /// let lock = mysql_lock::Lock::new("job");
+    /// assert_eq!(lock.configured_timeout(), mysql_lock::Lock::DEFAULT_TIMEOUT);
     /// ```
-    pub fn get_timeout(&self) -> Duration {
+    pub fn configured_timeout(&self) -> Duration {
         self.timeout
     }
 
@@ -169,11 +180,12 @@ impl Lock {
     /// ```
     /// mysql_lock::register("docs-name", "mysql://root@127.0.0.1:3306/test")?;
     /// let lock = mysql_lock::Lock::new("job").using("docs-name");
-    /// assert_eq!(lock.name()?, "test.job");
-    /// assert_eq!(mysql_lock::Lock::new("Job").using("docs-name").name()?, "test.job#62a8020568ac428b");
+    /// assert_eq!(lock.server_name()?, "test.job");
+    /// let mixed_case = mysql_lock::Lock::new("Job").using("docs-name");
+    /// assert_eq!(mixed_case.server_name()?, "test.job#62a8020568ac428b");
     /// # Ok::<(), mysql_lock::Error>(())
     /// ```
-    pub fn name(&self) -> Result<&str, Error> {
+    pub fn server_name(&self) -> Result<&str, Error> {
         Ok(&self.resolve()?.server_name)
     }
 
@@ -237,12 +249,10 @@ impl Lock {
     fn acquire_within(&self, timeout: Duration) -> Result<LockGuard, Error> {
         let resolved = self.resolve()?;
         let session = session::current(&resolved.pool);
-        let ticket = session.acquire(&resolved.server_name, timeout)?;
+        let held = session.acquire(&self.name, &resolved.server_name, &self.alias, timeout)?;
         Ok(LockGuard {
             session: Some(session),
-            name: Arc::clone(&resolved.server_name),
-            connection_id: ticket.conn_id,
-            lost: ticket.lost,
+            held,
         })
     }
 
@@ -297,6 +307,9 @@ impl fmt::Debug for Lock {
 
 /// Proof that the lock is held. Dropping it releases the lock; call
 /// [`release`](LockGuard::release) to learn whether the release went well.
+/// It dereferences to the [`HeldLock`] it holds: [`name`](HeldLock::name),
+/// [`connection_id`](HeldLock::connection_id),
+/// [`is_lost`](HeldLock::is_lost), ...
 ///
 /// A guard may be sent to and dropped on another thread. Its lock still
 /// belongs to the session (the connection) of the thread that took it, so
@@ -305,9 +318,15 @@ impl fmt::Debug for Lock {
 /// thread is inside `GET_LOCK` for another lock on that connection (one
 /// connection runs one statement at a time).
 ///
+/// `std::mem::forget` on a guard keeps the lock, and its connection out of
+/// the pool, until the process exits (or the connection is closed by the
+/// server's `wait_timeout`, which the background check prevents): the
+/// server frees it then.
+///
 /// ```no_run
 /// let guard = mysql_lock::Lock::new("job").acquire()?;
-/// assert_eq!(guard.name(), "test.job");
+/// assert_eq!(guard.name(), "job");
+/// assert_eq!(guard.server_name(), "test.job");
 /// guard.release()?;
 /// # Ok::<(), mysql_lock::Error>(())
 /// ```
@@ -315,41 +334,19 @@ impl fmt::Debug for Lock {
 pub struct LockGuard {
     /// `None` once released.
     session: Option<Arc<Session>>,
-    name: Arc<str>,
-    connection_id: u64,
-    /// Set by the background check, or by a failed release of a sibling
-    /// lock on the same connection.
-    lost: Arc<AtomicBool>,
+    held: HeldLock,
 }
 
 impl LockGuard {
-    /// Whether the lock is known to be lost: its connection died or was
-    /// killed, or the server no longer counts it as this connection's. Set
-    /// by the background [check](crate::set_check_interval), so it can lag
-    /// by up to one check interval; [`verify`](LockGuard::verify) asks the
-    /// server now. A lost lock stays lost; its release reports
-    /// [`Error::LockLost`].
-    ///
-    /// ```no_run
-    /// let guard = mysql_lock::Lock::new("job").acquire()?;
-    /// for chunk in 0..100 {
-    ///     if guard.is_lost() {
-    ///         break; // another worker may be running the job now
-    ///     }
-    ///     // ... process chunk ...
-    /// }
-    /// # Ok::<(), mysql_lock::Error>(())
-    /// ```
-    pub fn is_lost(&self) -> bool {
-        self.lost.load(Ordering::Acquire)
-    }
-
     /// Asks the server now (one round trip) whether this guard's connection
     /// still holds the lock; do it before an action that must not run twice.
     ///
     /// # Errors
     ///
-    /// [`Error::LockLost`] when it doesn't (the guard then stays lost).
+    /// [`Error::LockLost`] when it doesn't (the guard then stays lost); the
+    /// connection is closed, as the background check would. Another error
+    /// of the query (it was killed, say) is [`Error::Mysql`] and claims
+    /// nothing about the lock.
     ///
     /// ```no_run
     /// let guard = mysql_lock::Lock::new("payout").acquire()?;
@@ -359,33 +356,9 @@ impl LockGuard {
     /// ```
     pub fn verify(&self) -> Result<(), Error> {
         match &self.session {
-            Some(session) => session.verify(&self.name, self.connection_id),
-            None => Err(Error::LockLost {
-                name: self.name.to_string(),
-            }),
+            Some(session) => session.verify(&self.held),
+            None => Err(self.held.lost_error()),
         }
-    }
-
-    /// The `CONNECTION_ID()` of the server session that holds the lock.
-    ///
-    /// ```no_run
-    /// let guard = mysql_lock::Lock::new("job").acquire()?;
-    /// println!("KILL {} would free it", guard.connection_id());
-    /// # Ok::<(), mysql_lock::Error>(())
-    /// ```
-    pub fn connection_id(&self) -> u64 {
-        self.connection_id
-    }
-
-    /// The name as sent to the server.
-    ///
-    /// ```no_run
-    /// let guard = mysql_lock::Lock::new("job").acquire()?;
-    /// assert!(guard.name().ends_with("job"));
-    /// # Ok::<(), mysql_lock::Error>(())
-    /// ```
-    pub fn name(&self) -> &str {
-        &self.name
     }
 
     /// Releases the lock (one round trip).
@@ -409,9 +382,17 @@ impl LockGuard {
 
     fn release_now(&mut self) -> Result<(), Error> {
         match self.session.take() {
-            Some(session) => session.release(&self.name, self.connection_id),
+            Some(session) => session.release(&self.held),
             None => Ok(()),
         }
+    }
+}
+
+impl Deref for LockGuard {
+    type Target = HeldLock;
+
+    fn deref(&self) -> &HeldLock {
+        &self.held
     }
 }
 
@@ -424,17 +405,14 @@ impl Drop for LockGuard {
 
 impl fmt::Debug for LockGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LockGuard")
-            .field("name", &Error::display_name(&self.name))
-            .field("connection_id", &self.connection_id)
-            .field("lost", &self.is_lost())
-            .finish()
+        f.debug_tuple("LockGuard").field(&self.held).finish()
     }
 }
 
 /// The innermost lock the current thread holds, for code that has no guard
 /// at hand: the body of a [`#[mysql_lock]`](crate::mysql_lock) function, or
-/// a helper it calls. `None` when the thread holds no lock.
+/// a helper it calls. `None` when the thread holds no lock. Never waits for
+/// the network.
 ///
 /// ```no_run
 /// use mysql_lock::mysql_lock;
@@ -451,70 +429,5 @@ impl fmt::Debug for LockGuard {
 /// }
 /// ```
 pub fn current() -> Option<HeldLock> {
-    session::innermost().map(|(name, connection_id, lost)| HeldLock {
-        name,
-        connection_id,
-        lost,
-    })
-}
-
-/// A lock the current thread holds, as returned by [`current`].
-///
-/// ```no_run
-/// let guard = mysql_lock::Lock::new("job").acquire()?;
-/// let held = mysql_lock::current().expect("holding a lock");
-/// assert_eq!(held.name(), guard.name());
-/// assert_eq!(held.connection_id(), guard.connection_id());
-/// # Ok::<(), mysql_lock::Error>(())
-/// ```
-#[derive(Clone)]
-pub struct HeldLock {
-    name: Arc<str>,
-    connection_id: u64,
-    lost: Arc<AtomicBool>,
-}
-
-impl HeldLock {
-    /// The name as sent to the server.
-    ///
-    /// ```no_run
-    /// # let _guard = mysql_lock::Lock::new("job").acquire()?;
-    /// println!("{}", mysql_lock::current().unwrap().name());
-    /// # Ok::<(), mysql_lock::Error>(())
-    /// ```
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The holding connection's `CONNECTION_ID()`.
-    ///
-    /// ```no_run
-    /// # let _guard = mysql_lock::Lock::new("job").acquire()?;
-    /// println!("{}", mysql_lock::current().unwrap().connection_id());
-    /// # Ok::<(), mysql_lock::Error>(())
-    /// ```
-    pub fn connection_id(&self) -> u64 {
-        self.connection_id
-    }
-
-    /// Whether the lock is known to be lost; see [`LockGuard::is_lost`].
-    ///
-    /// ```no_run
-    /// # let _guard = mysql_lock::Lock::new("job").acquire()?;
-    /// assert!(!mysql_lock::current().unwrap().is_lost());
-    /// # Ok::<(), mysql_lock::Error>(())
-    /// ```
-    pub fn is_lost(&self) -> bool {
-        self.lost.load(Ordering::Acquire)
-    }
-}
-
-impl fmt::Debug for HeldLock {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HeldLock")
-            .field("name", &Error::display_name(&self.name))
-            .field("connection_id", &self.connection_id)
-            .field("lost", &self.is_lost())
-            .finish()
-    }
+    session::innermost()
 }

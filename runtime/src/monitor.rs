@@ -1,21 +1,24 @@
 //! The background ownership check of held locks.
 //!
 //! A lock lost without anyone noticing lets two workers run the same job at
-//! once. While a session holds locks, a background thread asks the server
-//! every [check interval](crate::set_check_interval) whether the session's
-//! connection still owns each of them (`IS_USED_LOCK(name)` against the
+//! once. While a lock session holds locks, a background thread asks the
+//! server every [check interval](crate::set_check_interval) whether the
+//! session's connection still owns them (`IS_USED_LOCK(name)` against the
 //! connection id; a ping would not notice a lock freed another way), and
-//! marks the ones it doesn't as lost. The same traffic keeps an idle
-//! holder's connection from being closed by the server's `wait_timeout`.
+//! marks them lost otherwise. The same traffic keeps an idle holder's
+//! connection from being closed by the server's `wait_timeout`.
 //!
-//! The thread starts with the first session and sleeps between rounds; a
-//! session that holds nothing costs it nothing but a glance.
+//! Each alias has its own thread, so a server that stops answering delays
+//! the checks of no other alias; within an alias, a check waits at most the
+//! statement timeout. The thread sleeps until the next check is due, so a
+//! lost lock is noticed at most one interval (plus a round trip) after its
+//! last successful check.
 
 use crate::session::Session;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The default [check interval](crate::set_check_interval): 5 seconds, far
 /// under any sane `wait_timeout` (28,800 s by default).
@@ -23,15 +26,14 @@ pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 
 static INTERVAL_MICROS: AtomicU64 = AtomicU64::new(5_000_000);
 
-static SESSIONS: Mutex<Vec<Weak<Session>>> = Mutex::new(Vec::new());
-
-/// The monitor thread, once started.
-static MONITOR: OnceLock<thread::Thread> = OnceLock::new();
+/// Every monitor thread, with its process, to wake them when the interval
+/// changes.
+static THREADS: Mutex<Vec<(u32, thread::Thread)>> = Mutex::new(Vec::new());
 
 /// Sets how often the ownership of held locks is confirmed with the server
 /// (for every alias). Shorter notices a lost lock sooner and costs one round
-/// trip per held lock per interval; the default is
-/// [`DEFAULT_CHECK_INTERVAL`]. Intervals under 10 ms are raised to 10 ms.
+/// trip per lock session (a thread holding locks) per interval; the default
+/// is [`DEFAULT_CHECK_INTERVAL`]. Intervals under 10 ms are raised to 10 ms.
 ///
 /// ```
 /// use std::time::Duration;
@@ -42,10 +44,17 @@ static MONITOR: OnceLock<thread::Thread> = OnceLock::new();
 pub fn set_check_interval(interval: Duration) {
     let micros = interval.max(Duration::from_millis(10)).as_micros();
     INTERVAL_MICROS.store(u64::try_from(micros).unwrap_or(u64::MAX), Ordering::Relaxed);
-    // A sleeping monitor would apply the new interval only after its
-    // current nap: wake it.
-    if let Some(monitor) = MONITOR.get() {
-        monitor.unpark();
+    // Sleeping monitors would apply the new interval only after their
+    // current nap: wake them.
+    let pid = std::process::id();
+    for (owner, thread) in THREADS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+    {
+        if *owner == pid {
+            thread.unpark();
+        }
     }
 }
 
@@ -58,37 +67,75 @@ pub fn check_interval() -> Duration {
     Duration::from_micros(INTERVAL_MICROS.load(Ordering::Relaxed))
 }
 
-/// Adds a new session to the watch list, starting the thread if needed.
-/// Called once per session (a thread and an alias), not per lock.
-pub(crate) fn watch(session: &Arc<Session>) {
-    SESSIONS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .push(Arc::downgrade(session));
-    MONITOR.get_or_init(|| {
-        // If the thread can't start, locks still work; only the background
-        // check is missing, and guards' release still reports a loss.
-        thread::Builder::new()
-            .name("mysql-lock-monitor".into())
-            .spawn(run)
-            .map(|handle| handle.thread().clone())
-            .unwrap_or_else(|_| thread::current())
-    });
+/// The lock sessions of one alias, and the thread that checks them.
+pub(crate) struct Monitor {
+    alias: String,
+    sessions: Mutex<Vec<Weak<Session>>>,
+    /// The running thread and the process it runs in: a child process after
+    /// a `fork()` has no thread, and starts its own.
+    thread: Mutex<Option<(u32, thread::Thread)>>,
 }
 
-fn run() {
-    loop {
-        let interval = check_interval();
-        // Wake several times per interval so that a session is checked at
-        // most a quarter interval late.
-        thread::park_timeout((interval / 4).min(Duration::from_secs(1)));
-        let sessions: Vec<Arc<Session>> = {
-            let mut list = SESSIONS.lock().unwrap_or_else(PoisonError::into_inner);
-            list.retain(|weak| weak.strong_count() > 0);
-            list.iter().filter_map(Weak::upgrade).collect()
-        };
-        for session in sessions {
-            session.check_if_due(interval);
+impl Monitor {
+    pub(crate) fn new(alias: &str) -> Self {
+        Monitor {
+            alias: alias.to_owned(),
+            sessions: Mutex::new(Vec::new()),
+            thread: Mutex::new(None),
+        }
+    }
+
+    /// Adds a new session (a thread using this alias) to the watch list.
+    pub(crate) fn watch(self: &Arc<Self>, session: &Arc<Session>) {
+        self.sessions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Arc::downgrade(session));
+        self.ensure_running();
+    }
+
+    /// Starts the thread unless it runs in this process. Called when a
+    /// session starts holding locks.
+    pub(crate) fn ensure_running(self: &Arc<Self>) {
+        let pid = std::process::id();
+        let mut running = self.thread.lock().unwrap_or_else(PoisonError::into_inner);
+        if running.as_ref().is_some_and(|(owner, _)| *owner == pid) {
+            return;
+        }
+        let monitor = Arc::clone(self);
+        // If the thread can't start, locks still work; only the background
+        // check is missing, and a release still reports a loss.
+        if let Ok(handle) = thread::Builder::new()
+            .name(format!("mysql-lock-monitor-{}", self.alias))
+            .spawn(move || monitor.run())
+        {
+            let thread = handle.thread().clone();
+            let mut threads = THREADS.lock().unwrap_or_else(PoisonError::into_inner);
+            // A parent's threads don't exist in a child process.
+            threads.retain(|(owner, _)| *owner == pid);
+            threads.push((pid, thread.clone()));
+            *running = Some((pid, thread));
+        }
+    }
+
+    /// The live sessions of this alias.
+    pub(crate) fn sessions(&self) -> Vec<Arc<Session>> {
+        let mut list = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        list.retain(|weak| weak.strong_count() > 0);
+        list.iter().filter_map(Weak::upgrade).collect()
+    }
+
+    fn run(&self) {
+        loop {
+            let interval = check_interval();
+            let now = Instant::now();
+            let next = self
+                .sessions()
+                .iter()
+                .filter_map(|session| session.check_if_due(interval))
+                .min()
+                .unwrap_or(now + interval);
+            thread::park_timeout(next.saturating_duration_since(Instant::now()));
         }
     }
 }

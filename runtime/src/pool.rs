@@ -8,8 +8,13 @@
 //! connection that died while idle is noticed on its next statement, which
 //! is then retried on another connection (safe: a dead session holds no
 //! lock).
+//!
+//! After a `fork()`, the child finds its parent's connections here: it
+//! never uses or closes them (a close would end the parent's sessions and
+//! free its locks), but forgets them and opens its own.
 
-use crate::server::ServerConn;
+use crate::monitor::Monitor;
+use crate::server::{ConnId, Instance, ServerConn};
 use crate::Error;
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
@@ -28,17 +33,28 @@ const DEFAULT_TCP_KEEPALIVE_MS: u32 = 30_000;
 /// (`tcp_user_timeout_ms`). A lock wait sends nothing, so it is not cut.
 const DEFAULT_TCP_USER_TIMEOUT_MS: u32 = 30_000;
 
+/// How long any statement but `GET_LOCK` may wait for its answer, when the
+/// options don't say (`read_timeout` of `mysql::Opts`): a release, a check,
+/// `IS_USED_LOCK`. A server that answers nothing within it is taken for
+/// gone.
+pub(crate) const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
+
 pub(crate) struct Pool {
     alias: String,
     opts: mysql::Opts,
     max_size: usize,
     connect_timeout: Duration,
+    statement_timeout: Duration,
     state: Mutex<PoolState>,
     /// Signalled whenever a connection goes back or one is closed.
     freed: Condvar,
+    /// The background check of the locks held through this pool.
+    pub(crate) monitor: Arc<Monitor>,
 }
 
 struct PoolState {
+    /// The process the counters are about (see [`PoolState::after_fork`]).
+    pid: u32,
     idle: Vec<ServerConn>,
     /// Connections that exist: idle, checked out, or being opened.
     open: usize,
@@ -94,7 +110,17 @@ impl Pool {
         let user_timeout = opts
             .get_tcp_user_timeout_ms()
             .or(Some(DEFAULT_TCP_USER_TIMEOUT_MS));
+        let statement_timeout = opts
+            .get_read_timeout()
+            .copied()
+            .unwrap_or(DEFAULT_STATEMENT_TIMEOUT);
+        let write_timeout = opts
+            .get_write_timeout()
+            .copied()
+            .unwrap_or(statement_timeout);
         mysql::OptsBuilder::from_opts(opts)
+            .read_timeout(Some(statement_timeout))
+            .write_timeout(Some(write_timeout))
             .tcp_connect_timeout(Some(connect_timeout))
             .tcp_keepalive_time_ms(keepalive)
             .tcp_user_timeout_ms(user_timeout)
@@ -106,18 +132,25 @@ impl Pool {
         let connect_timeout = opts
             .get_tcp_connect_timeout()
             .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        let statement_timeout = opts
+            .get_read_timeout()
+            .copied()
+            .unwrap_or(DEFAULT_STATEMENT_TIMEOUT);
         let max_size = opts.get_pool_opts().constraints().max().max(1);
         Self {
             alias: alias.to_owned(),
             opts,
             max_size,
             connect_timeout,
+            statement_timeout,
             state: Mutex::new(PoolState {
+                pid: std::process::id(),
                 idle: Vec::new(),
                 open: 0,
                 waiting: 0,
             }),
             freed: Condvar::new(),
+            monitor: Arc::new(Monitor::new(alias)),
         }
     }
 
@@ -131,15 +164,25 @@ impl Pool {
         self.opts.get_db_name()
     }
 
-    /// `user@host:port/db` for messages: never the password.
+    /// `mysql://user@host:port/db` (or `user@socket/db`) for messages:
+    /// never the password.
     pub(crate) fn target(&self) -> String {
-        crate::registry::describe(&self.opts)
+        let opts = &self.opts;
+        let user = opts.get_user().unwrap_or("");
+        let place = match opts.get_socket() {
+            Some(socket) => socket.to_owned(),
+            None => format!("{}:{}", opts.get_ip_or_hostname(), opts.get_tcp_port()),
+        };
+        let db = opts.get_db_name().unwrap_or("");
+        format!("mysql://{user}@{place}/{db}")
     }
 
     fn state(&self) -> MutexGuard<'_, PoolState> {
         // A panic elsewhere can't leave the state inconsistent: every
         // critical section is a push, a pop or a counter update.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.after_fork();
+        state
     }
 
     /// Takes an idle connection, or opens one while fewer than `max_size`
@@ -201,6 +244,11 @@ impl Pool {
     /// Gives a connection that holds no lock back to the pool.
     pub(crate) fn checkin(&self, mut conn: PooledConn) {
         if let Some(conn) = conn.conn.take() {
+            if !conn.is_ours() {
+                // A parent's, and its counters are gone with the fork.
+                conn.abandon();
+                return;
+            }
             let mut state = self.state();
             state.idle.push(conn);
             if state.waiting > 0 {
@@ -245,10 +293,11 @@ impl Pool {
         let started = Instant::now();
         let opts = self.opts.clone();
         let (tx, rx) = mpsc::sync_channel(1);
+        let statement_timeout = self.statement_timeout;
         let spawned = thread::Builder::new()
             .name("mysql-lock-connect".into())
             .spawn(move || {
-                let _ = tx.send(ServerConn::open(opts));
+                let _ = tx.send(ServerConn::open(opts, statement_timeout));
             });
         let connect_error = |reason: String, source| Error::Connect {
             alias: self.alias.clone(),
@@ -284,6 +333,40 @@ impl Pool {
     }
 }
 
+impl PoolState {
+    /// In a child process after a `fork()`: forgets the parent's idle
+    /// connections (without closing them) and its counters.
+    fn after_fork(&mut self) {
+        let pid = std::process::id();
+        if self.pid != pid {
+            self.pid = pid;
+            for conn in self.idle.drain(..) {
+                conn.abandon();
+            }
+            self.open = 0;
+            self.waiting = 0;
+        }
+    }
+}
+
+impl Pool {
+    /// Ends a session whose client gave up on it while it may still wait in
+    /// `GET_LOCK`, from another connection, so that the server never grants
+    /// a lock to a session nobody will release. Bounded by the statement
+    /// timeout; on failure the session ends when its wait does.
+    pub(crate) fn kill(self: &Arc<Self>, target: ConnId, instance: &Instance) -> Result<(), Error> {
+        let deadline = Instant::now() + self.statement_timeout;
+        let mut conn = self.checkout(Some(deadline))?;
+        match conn.conn().kill(target, instance) {
+            Ok(()) => {
+                self.checkin(conn);
+                Ok(())
+            }
+            Err(err) => Err(Error::mysql("KILL CONNECTION", err)),
+        }
+    }
+}
+
 impl PooledConn {
     pub(crate) fn conn(&mut self) -> &mut ServerConn {
         self.conn
@@ -291,15 +374,27 @@ impl PooledConn {
             .expect("a PooledConn holds a connection until checkin")
     }
 
-    pub(crate) fn id(&self) -> u64 {
-        self.conn.as_ref().map_or(0, ServerConn::id)
+    pub(crate) fn get(&self) -> &ServerConn {
+        self.conn
+            .as_ref()
+            .expect("a PooledConn holds a connection until checkin")
+    }
+
+    pub(crate) fn id(&self) -> ConnId {
+        self.get().id()
     }
 }
 
 impl Drop for PooledConn {
     fn drop(&mut self) {
-        if self.conn.take().is_some() {
-            self.pool.forget_one();
+        if let Some(conn) = self.conn.take() {
+            if conn.is_ours() {
+                // Closing it (COM_QUIT) frees whatever it held on the server.
+                drop(conn);
+                self.pool.forget_one();
+            } else {
+                conn.abandon();
+            }
         }
     }
 }

@@ -160,11 +160,6 @@ pub(crate) fn pool(alias: &str) -> Result<Arc<Pool>, Error> {
     Err(Error::UnknownAlias {
         alias: alias.to_owned(),
         registered,
-        hint: if alias == DEFAULT_ALIAS {
-            " or set the DATABASE_URL environment variable"
-        } else {
-            ""
-        },
     })
 }
 
@@ -201,18 +196,6 @@ pub fn pool_status(alias: &str) -> Result<PoolStatus, Error> {
 /// ```
 pub fn close_idle_connections(alias: &str) -> Result<usize, Error> {
     Ok(pool(alias)?.close_idle())
-}
-
-/// `user@host:port/db` (or `user@socket/db`): what a message may say about
-/// a connection. Never the password.
-pub(crate) fn describe(opts: &mysql::Opts) -> String {
-    let user = opts.get_user().unwrap_or("");
-    let place = match opts.get_socket() {
-        Some(socket) => socket.to_owned(),
-        None => format!("{}:{}", opts.get_ip_or_hostname(), opts.get_tcp_port()),
-    };
-    let db = opts.get_db_name().unwrap_or("");
-    format!("mysql://{user}@{place}/{db}")
 }
 
 #[cfg(test)]

@@ -1,25 +1,61 @@
 //! One server connection and the statements a lock needs: the only place
 //! that builds SQL. Names always travel as bound parameters of prepared
 //! statements, never inside the query text.
+//!
+//! Every statement's wait for an answer is bounded: `GET_LOCK` by its own
+//! timeout plus [`ANSWER_MARGIN`], every other statement by the alias's
+//! statement timeout. A server or proxy that stops answering costs at most
+//! that, never a hung thread.
 
+use crate::wait::Wait;
 use mysql::prelude::Queryable;
 use mysql::{Conn, Statement};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How long past its own timeout a `GET_LOCK` may take to answer before the
+/// client gives up on it: the server answers within milliseconds of the
+/// timeout (measured: 0.5 s waits 500.7 ms on MariaDB), so this covers the
+/// network, a busy server and MySQL's whole-second rounding.
+pub(crate) const ANSWER_MARGIN: Duration = Duration::from_secs(1);
 
 /// Which server we talk to: they read `GET_LOCK`'s timeout differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Flavor {
-    /// Honours fractional seconds; a negative timeout is an error (NULL).
+enum Flavor {
+    /// Honours fractional seconds.
     MariaDb,
     /// Truncates the timeout to whole seconds.
     MySql,
 }
 
-/// Timeouts at or above this are "wait without limit". MariaDB has no such
-/// value (a negative timeout returns NULL), so both servers get this many
-/// seconds, about 3 years: measured to wait normally on MariaDB (values
-/// above about 9.2e9 s overflow and return 0 at once).
-pub(crate) const FOREVER_SECS: f64 = 1.0e8;
+/// Which connection, inside this process: a serial number that is never
+/// reused, with the server's `CONNECTION_ID()`, which is (ids start again
+/// after a server restart). Connections are compared by serial only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ConnId {
+    serial: u64,
+    /// The server's `CONNECTION_ID()`.
+    pub(crate) server: u64,
+}
+
+/// One running server: where it listens and when it started. Two aliases
+/// that reach the same instance share its locks; a connection id means
+/// something only on the instance that gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Instance {
+    /// `@@hostname:@@port`.
+    address: String,
+    /// Unix time of the server's start, from its `Uptime` (to the second).
+    booted: i64,
+}
+
+impl Instance {
+    /// Whether `self` and `other` are the same running server (the boot
+    /// time is computed from two readings a moment apart: ±2 s).
+    pub(crate) fn same_as(&self, other: &Instance) -> bool {
+        self.address == other.address && (self.booted - other.booted).abs() <= 2
+    }
+}
 
 /// What `GET_LOCK` answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,28 +71,38 @@ pub(crate) enum GetLock {
 /// A server connection with its lock statements prepared once.
 pub(crate) struct ServerConn {
     conn: Conn,
+    id: ConnId,
+    /// The process that opened it: after a `fork()`, the child must never
+    /// use (or close) its parent's connections.
+    pid: u32,
+    instance: Instance,
     flavor: Flavor,
-    id: u64,
     get_lock: Statement,
     release_lock: Statement,
     is_used_lock: Statement,
+    /// The bound of every statement but `GET_LOCK`.
+    statement_timeout: Duration,
+    /// The socket's receive timeout now, to set it only when it changes.
+    receive_timeout: Option<Duration>,
 }
 
 impl ServerConn {
     /// Connects and prepares the statements (a few round trips, once per
     /// connection, never per lock).
-    pub(crate) fn open(opts: mysql::Opts) -> mysql::Result<Self> {
+    pub(crate) fn open(opts: mysql::Opts, statement_timeout: Duration) -> mysql::Result<Self> {
+        static SERIAL: AtomicU64 = AtomicU64::new(1);
         let mut conn = Conn::new(opts)?;
         // The handshake carries only 32 bits of the connection id; MariaDB's
         // are 64-bit.
-        let (version, id): (String, u64) = conn
-            .query_first("SELECT VERSION(), CONNECTION_ID()")?
-            .ok_or_else(|| {
-            mysql::Error::IoError(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "SELECT VERSION(), CONNECTION_ID() returned no row",
-            ))
-        })?;
+        let (version, server_id, host, port): (String, u64, String, u64) = conn
+            .query_first("SELECT VERSION(), CONNECTION_ID(), @@hostname, @@port")?
+            .ok_or_else(|| no_row("SELECT VERSION()"))?;
+        let (_, uptime): (String, i64) = conn
+            .query_first("SHOW GLOBAL STATUS LIKE 'Uptime'")?
+            .ok_or_else(|| no_row("SHOW GLOBAL STATUS"))?;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         let flavor = if version.to_ascii_lowercase().contains("mariadb") {
             Flavor::MariaDb
         } else {
@@ -67,37 +113,58 @@ impl ServerConn {
         let is_used_lock = conn.prep("SELECT IS_USED_LOCK(?)")?;
         Ok(Self {
             conn,
+            id: ConnId {
+                serial: SERIAL.fetch_add(1, Ordering::Relaxed),
+                server: server_id,
+            },
+            pid: std::process::id(),
+            instance: Instance {
+                address: format!("{host}:{port}"),
+                booted: now - uptime,
+            },
             flavor,
-            id,
             get_lock,
             release_lock,
             is_used_lock,
+            statement_timeout,
+            receive_timeout: None,
         })
     }
 
-    /// The server's `CONNECTION_ID()` for this connection.
-    pub(crate) fn id(&self) -> u64 {
+    pub(crate) fn id(&self) -> ConnId {
         self.id
     }
 
-    /// `GET_LOCK(name, timeout)`: one round trip.
-    pub(crate) fn get_lock(&mut self, name: &str, timeout: Duration) -> mysql::Result<GetLock> {
-        let secs = timeout.as_secs_f64();
+    pub(crate) fn instance(&self) -> &Instance {
+        &self.instance
+    }
+
+    /// Whether this process opened the connection (not a parent before a
+    /// `fork()`).
+    pub(crate) fn is_ours(&self) -> bool {
+        self.pid == std::process::id()
+    }
+
+    /// Forgets a connection of a parent process without closing it: a
+    /// close would send `COM_QUIT` on the parent's session and end it, with
+    /// the parent's locks.
+    pub(crate) fn abandon(self) {
+        std::mem::forget(self);
+    }
+
+    /// `GET_LOCK(name, wait)`: one round trip, answered within the wait
+    /// plus [`ANSWER_MARGIN`] or given up with an I/O error (see
+    /// [`is_unanswered`]).
+    pub(crate) fn get_lock(&mut self, name: &str, wait: Wait) -> mysql::Result<GetLock> {
+        let secs = wait.server_secs();
+        self.bound(match wait {
+            Wait::Within(timeout) => Some(timeout + ANSWER_MARGIN),
+            Wait::Unlimited => None,
+        })?;
         let row: Option<Option<i64>> = match self.flavor {
-            Flavor::MariaDb => {
-                let secs = secs.min(FOREVER_SECS);
-                self.conn.exec_first(&self.get_lock, (name, secs))?
-            }
-            Flavor::MySql => {
-                // Whole seconds only: round up so we never give up early,
-                // and -1 (wait forever) for the unlimited timeout.
-                let secs = if secs >= FOREVER_SECS {
-                    -1
-                } else {
-                    secs.ceil() as i64
-                };
-                self.conn.exec_first(&self.get_lock, (name, secs))?
-            }
+            Flavor::MariaDb => self.conn.exec_first(&self.get_lock, (name, secs))?,
+            // Whole seconds only: round up, so as never to give up early.
+            Flavor::MySql => self.conn.exec_first(&self.get_lock, (name, secs.ceil()))?,
         };
         Ok(match row.flatten() {
             Some(1) => GetLock::Acquired,
@@ -109,15 +176,93 @@ impl ServerConn {
     /// `RELEASE_LOCK(name)`: `Some(1)` released, `Some(0)` held by another
     /// session, `None` held by nobody. One round trip.
     pub(crate) fn release_lock(&mut self, name: &str) -> mysql::Result<Option<i64>> {
+        self.bound(Some(self.statement_timeout))?;
         let row: Option<Option<i64>> = self.conn.exec_first(&self.release_lock, (name,))?;
         Ok(row.flatten())
     }
 
     /// `IS_USED_LOCK(name)`: the holder's connection id, or `None` when free.
     pub(crate) fn is_used_lock(&mut self, name: &str) -> mysql::Result<Option<u64>> {
+        self.bound(Some(self.statement_timeout))?;
         let row: Option<Option<u64>> = self.conn.exec_first(&self.is_used_lock, (name,))?;
         Ok(row.flatten())
     }
+
+    /// `KILL CONNECTION id` of a session of ours whose client gave up on it
+    /// (it may still be waiting in `GET_LOCK`), when it is on the same
+    /// running server: after a restart the id may be another's session.
+    pub(crate) fn kill(&mut self, target: ConnId, instance: &Instance) -> mysql::Result<()> {
+        if !self.instance.same_as(instance) {
+            return Ok(());
+        }
+        self.bound(Some(self.statement_timeout))?;
+        // An integer the server gave us, not user input.
+        match self
+            .conn
+            .query_drop(format!("KILL CONNECTION {}", target.server))
+        {
+            // 1094: unknown thread id, already gone.
+            Err(mysql::Error::MySqlError(e)) if e.code == 1094 => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Sets how long a read waits for the server, when it changes.
+    fn bound(&mut self, limit: Option<Duration>) -> mysql::Result<()> {
+        if self.receive_timeout != limit {
+            set_receive_timeout(&self.conn, limit)?;
+            self.receive_timeout = limit;
+        }
+        Ok(())
+    }
+}
+
+/// `SO_RCVTIMEO` on the connection's socket. The driver sets a read
+/// timeout only when it connects; a lock needs one per statement (a
+/// `GET_LOCK` may rightly wait for hours, a `RELEASE_LOCK` must not).
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn set_receive_timeout(conn: &Conn, limit: Option<Duration>) -> std::io::Result<()> {
+    use std::os::unix::io::AsRawFd;
+    let limit = limit.map(|d| d.max(Duration::from_micros(1)));
+    let value = libc::timeval {
+        tv_sec: limit.map_or(0, |d| {
+            libc::time_t::try_from(d.as_secs()).unwrap_or(libc::time_t::MAX)
+        }),
+        tv_usec: limit.map_or(0, |d| libc::suseconds_t::from(d.subsec_micros())),
+    };
+    let size = libc::socklen_t::try_from(std::mem::size_of::<libc::timeval>())
+        .expect("a timeval's size fits a socklen_t");
+    // SAFETY: the descriptor is the open socket of `conn`, which is borrowed
+    // for the whole call; `value` is a valid `timeval` that outlives it, and
+    // `size` is its size. SO_RCVTIMEO changes only how long reads wait.
+    let result = unsafe {
+        libc::setsockopt(
+            conn.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            std::ptr::addr_of!(value).cast(),
+            size,
+        )
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Elsewhere statements are bounded only by the driver's read timeout.
+#[cfg(not(unix))]
+fn set_receive_timeout(_: &Conn, _: Option<Duration>) -> std::io::Result<()> {
+    Ok(())
+}
+
+fn no_row(query: &str) -> mysql::Error {
+    mysql::Error::IoError(std::io::Error::new(
+        std::io::ErrorKind::UnexpectedEof,
+        format!("{query} returned no row"),
+    ))
 }
 
 /// MariaDB 1213 (ER_LOCK_DEADLOCK) and MySQL 3058 (ER_USER_LOCK_DEADLOCK).
@@ -125,11 +270,30 @@ pub(crate) fn is_deadlock(err: &mysql::Error) -> bool {
     matches!(err, mysql::Error::MySqlError(e) if e.code == 1213 || e.code == 3058)
 }
 
+/// The wait was killed: MySQL answers a `KILL QUERY` of a waiter with error
+/// 1317 (MariaDB with NULL, see [`GetLock::Null`]).
+pub(crate) fn is_interrupted(err: &mysql::Error) -> bool {
+    matches!(err, mysql::Error::MySqlError(e) if e.code == 1317)
+}
+
+/// The server refuses user locks: a Galera node with `wsrep_on` (error
+/// 1235, "not supported yet").
+pub(crate) fn is_unsupported(err: &mysql::Error) -> bool {
+    matches!(err, mysql::Error::MySqlError(e) if e.code == 1235)
+}
+
+/// The client gave up waiting for the answer (the socket's receive
+/// timeout): the server may still be running the statement.
+pub(crate) fn is_unanswered(err: &mysql::Error) -> bool {
+    matches!(err, mysql::Error::IoError(e)
+        if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut))
+}
+
 /// Errors after which the connection can't be trusted (it may be gone, and
-/// with it every lock it held): I/O and protocol failures, and the server
-/// errors sent just before it closes a session: 1053 (server shutdown),
-/// 1927 (connection killed, MariaDB), 4031 (idle past `wait_timeout`,
-/// MySQL 8.0.24+).
+/// with it every lock it held, or be in the middle of an answer): I/O and
+/// protocol failures, and the server errors sent just before it closes a
+/// session: 1053 (server shutdown), 1927 (connection killed, MariaDB),
+/// 4031 (idle past `wait_timeout`, MySQL 8.0.24+).
 pub(crate) fn is_connection_error(err: &mysql::Error) -> bool {
     match err {
         mysql::Error::IoError(_) | mysql::Error::DriverError(_) | mysql::Error::CodecError(_) => {

@@ -7,234 +7,391 @@
 //! threads that take two locks in opposite orders (it reports error 1213 at
 //! once instead of both waiting for their timeouts), and it lets us refuse
 //! re-entrance without a query: the session knows what it holds.
+//!
+//! A session has two parts, each behind its own mutex: the `Book` of what
+//! it holds, which is never held across a statement (so that
+//! [`current`](crate::current) and a look at what a thread holds never wait
+//! for the network), and the `Link` to its connection, held for each
+//! statement. When both are needed, the link is taken first.
+//!
+//! One rule for what a statement's failure means, for the background check,
+//! [`verify`](crate::LockGuard::verify) and releases alike ([`Verdict`]): a
+//! connection error or an unanswered statement closes the connection (the
+//! server then frees what it held) and every lock on it is lost; an answer
+//! that the lock is not the connection's means the same; any other error
+//! (a killed query, say) claims nothing.
 
+use crate::held::HeldLock;
 use crate::pool::{Pool, PooledConn};
-use crate::server::{self, GetLock};
-use crate::{monitor, Error};
+use crate::server::{self, ConnId, GetLock, Instance};
+use crate::wait::{Deadline, Wait};
+use crate::Error;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::{Duration, Instant};
 
 pub(crate) struct Session {
     pool: Arc<Pool>,
-    state: Mutex<SessionState>,
+    /// `thread `name` (ThreadId(n))`, for messages about this holder.
+    thread: String,
+    book: Mutex<Book>,
+    link: Mutex<Link>,
 }
 
+/// What the session holds.
 #[derive(Default)]
-struct SessionState {
-    /// The connection, while the session holds at least one lock.
-    conn: Option<PooledConn>,
-    /// What the session holds, by server name, including locks lost with
-    /// an earlier connection until their guards are gone.
-    held: HashMap<Arc<str>, Held>,
-    /// How many of `held` were taken on `conn`: the connection goes back
-    /// to the pool when this drops to zero.
-    live: usize,
+struct Book {
+    /// By server name, including locks lost with an earlier connection
+    /// until their guards are gone.
+    held: HashMap<Arc<str>, Entry>,
     /// Counts acquisitions, to tell the innermost lock.
     acquisitions: u64,
-    /// When the ownership of the held locks was last confirmed.
-    last_checked: Option<Instant>,
+    /// The running server of the current connection, for the cross-alias
+    /// re-entrance check of other sessions of the thread.
+    instance: Option<Instance>,
 }
 
-/// One held lock.
-struct Held {
-    /// The connection it was taken on: when that is no longer the session's
-    /// connection, the lock is gone.
-    conn_id: u64,
-    /// Set when the lock is known to be lost; shared with its guard.
-    lost: Arc<AtomicBool>,
+struct Entry {
+    lock: HeldLock,
     /// Acquisition order within the session.
     seq: u64,
 }
 
-/// What a guard keeps of its lock.
-pub(crate) struct Ticket {
-    pub(crate) conn_id: u64,
-    pub(crate) lost: Arc<AtomicBool>,
+/// The session's connection.
+#[derive(Default)]
+struct Link {
+    /// While the session holds at least one lock on it.
+    conn: Option<PooledConn>,
+    /// When the ownership of its locks was last confirmed.
+    last_checked: Option<Instant>,
 }
 
 thread_local! {
     /// This thread's sessions, one per pool (a thread rarely uses more than
     /// one alias, so a short list beats a map).
-    static SESSIONS: RefCell<Vec<Arc<Session>>> = const { RefCell::new(Vec::new()) };
+    static THREAD_SESSIONS: RefCell<Vec<Arc<Session>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The current thread's session for `pool`.
 pub(crate) fn current(pool: &Arc<Pool>) -> Arc<Session> {
-    SESSIONS.with(|sessions| {
+    THREAD_SESSIONS.with(|sessions| {
         let mut sessions = sessions.borrow_mut();
         if let Some(session) = sessions.iter().find(|s| Arc::ptr_eq(&s.pool, pool)) {
             return Arc::clone(session);
         }
+        let thread = std::thread::current();
         let session = Arc::new(Session {
             pool: Arc::clone(pool),
-            state: Mutex::new(SessionState::default()),
+            thread: format!(
+                "thread `{}` ({:?})",
+                thread.name().unwrap_or("unnamed"),
+                thread.id()
+            ),
+            book: Mutex::new(Book::default()),
+            link: Mutex::new(Link::default()),
         });
-        monitor::watch(&session);
+        pool.monitor.watch(&session);
         sessions.push(Arc::clone(&session));
         session
     })
 }
 
-/// The innermost lock the current thread holds (through any alias):
-/// `(name, connection id, lost flag)`.
-pub(crate) fn innermost() -> Option<(Arc<str>, u64, Arc<AtomicBool>)> {
-    SESSIONS.with(|sessions| {
+/// The innermost lock the current thread holds, through any alias.
+pub(crate) fn innermost() -> Option<HeldLock> {
+    THREAD_SESSIONS.with(|sessions| {
         sessions
             .borrow()
             .iter()
             .filter_map(|session| {
-                let state = session.state();
-                state
-                    .held
-                    .iter()
-                    .max_by_key(|(_, held)| held.seq)
-                    .map(|(name, held)| {
-                        (
-                            held.seq,
-                            (Arc::clone(name), held.conn_id, Arc::clone(&held.lost)),
-                        )
-                    })
+                let book = session.book();
+                book.held
+                    .values()
+                    .max_by_key(|entry| entry.seq)
+                    .map(|entry| (entry.seq, entry.lock.clone()))
             })
             .max_by_key(|(seq, _)| *seq)
-            .map(|(_, found)| found)
+            .map(|(_, lock)| lock)
     })
 }
 
-/// The deadline of a wait of `timeout` starting now; `None` when the wait is
-/// unlimited.
-pub(crate) fn deadline(timeout: Duration) -> Option<Instant> {
-    if timeout.as_secs_f64() >= server::FOREVER_SECS {
-        None
-    } else {
-        Instant::now().checked_add(timeout)
+/// What a statement's outcome says about the locks of its connection.
+enum Verdict {
+    /// The connection still owns the lock.
+    Owns,
+    /// Gone, or not the session that took the locks (a proxy that switched
+    /// sessions): close the connection; every lock on it is lost.
+    Lost,
+    /// Not an answer about the lock (a killed query, say): claims nothing.
+    Unknown(mysql::Error),
+}
+
+impl Verdict {
+    /// The one rule, for an `IS_USED_LOCK` of a lock held on `conn`.
+    fn of_check(answer: mysql::Result<Option<u64>>, conn: ConnId) -> Self {
+        match answer {
+            Ok(Some(holder)) if holder == conn.server => Verdict::Owns,
+            Ok(_) => Verdict::Lost,
+            Err(err) if server::is_connection_error(&err) => Verdict::Lost,
+            Err(err) => Verdict::Unknown(err),
+        }
     }
 }
 
-impl SessionState {
-    /// Forgets the connection: dropping it closes it, so the server frees
-    /// whatever it held, and every lock of the session is lost.
-    fn close_connection(&mut self) {
-        self.conn = None;
-        self.live = 0;
-        for held in self.held.values() {
-            held.lost.store(true, Ordering::Release);
+impl Book {
+    /// Whether a lock listed is on `conn`: then the connection must stay.
+    fn uses(&self, conn: ConnId) -> bool {
+        self.held.values().any(|entry| entry.lock.conn() == conn)
+    }
+
+    fn mark_lost_on(&self, conn: ConnId) {
+        for entry in self.held.values() {
+            if entry.lock.conn() == conn {
+                entry.lock.mark_lost();
+            }
         }
     }
 }
 
 impl Session {
-    fn state(&self) -> MutexGuard<'_, SessionState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    fn book(&self) -> MutexGuard<'_, Book> {
+        // A panic elsewhere can't leave the book inconsistent: every
+        // critical section is an insert, a remove or a flag.
+        self.book.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Takes `name` on the session's connection, opening the session when it
-    /// holds nothing yet.
-    pub(crate) fn acquire(&self, name: &Arc<str>, timeout: Duration) -> Result<Ticket, Error> {
-        let deadline = deadline(timeout);
-        let mut state = self.state();
-        if state.held.contains_key(name) {
+    /// The link, after forgetting a connection inherited from a parent
+    /// process (`fork()`): it is the parent's, and so are its locks.
+    fn link(&self) -> MutexGuard<'_, Link> {
+        let mut link = self.link.lock().unwrap_or_else(PoisonError::into_inner);
+        if link.conn.as_ref().is_some_and(|conn| !conn.get().is_ours()) {
+            self.close(&mut link);
+        }
+        link
+    }
+
+    /// Closes the connection (dropping it sends `COM_QUIT`, so the server
+    /// frees whatever it held; a parent's is forgotten instead), and marks
+    /// every lock on it lost.
+    fn close(&self, link: &mut Link) {
+        if let Some(conn) = link.conn.take() {
+            self.book().mark_lost_on(conn.id());
+        }
+    }
+
+    /// Gives the connection back when no lock listed is on it (locks lost
+    /// with an earlier connection may still be listed).
+    fn give_back_if_unused(&self, link: &mut Link) {
+        let unused = link
+            .conn
+            .as_ref()
+            .is_some_and(|conn| !self.book().uses(conn.id()));
+        if unused {
+            if let Some(conn) = link.conn.take() {
+                self.pool.checkin(conn);
+            }
+        }
+    }
+
+    /// Takes `lock` (`server_name`, given as `name` through `alias`) on the
+    /// session's connection, opening the session when it holds nothing yet.
+    pub(crate) fn acquire(
+        &self,
+        name: &Arc<str>,
+        server_name: &Arc<str>,
+        alias: &Arc<str>,
+        timeout: Duration,
+    ) -> Result<HeldLock, Error> {
+        if self.book().held.contains_key(server_name) {
             return Err(Error::Reentrant {
-                name: name.to_string(),
+                name: server_name.to_string(),
             });
         }
+        let started = Instant::now();
+        let deadline = Wait::from_timeout(timeout).deadline();
+        let mut link = self.link();
         // A connection opened by this call is not retried: a server that
         // fails fresh connections would make that an endless loop.
         let mut opened_now = false;
+        let mut connection_wait = Duration::ZERO;
         loop {
-            if state.conn.is_none() {
-                // Wait for a pooled connection without holding the session:
-                // a guard of this session released on another thread must
-                // not wait for it (nothing it could touch is held now).
-                drop(state);
-                let fresh = self.pool.checkout(deadline)?;
+            if link.conn.is_none() {
+                // Wait for a pooled connection without holding the link: a
+                // guard of this session released on another thread must not
+                // wait for it (nothing it could touch is held now).
+                drop(link);
+                let fresh = self.pool.checkout(deadline.instant());
+                connection_wait = started.elapsed();
+                let fresh = fresh?;
                 opened_now = !fresh.reused;
-                state = self.state();
-                if state.conn.is_none() {
-                    state.conn = Some(fresh);
-                } else {
-                    self.pool.checkin(fresh);
-                }
+                link = self.link();
+                self.book().instance = Some(fresh.get().instance().clone());
+                link.conn = Some(fresh);
+                self.pool.monitor.ensure_running();
             }
-            let conn = state
+            let conn = link
                 .conn
                 .as_mut()
                 .expect("the session has a connection now");
-            let remaining =
-                deadline.map_or(timeout, |d| d.saturating_duration_since(Instant::now()));
-            let error = match conn.conn().get_lock(name, remaining) {
+            self.refuse_if_held_through_another_alias(server_name, conn.get().instance())?;
+            let wait = deadline.remaining();
+            let id = conn.id();
+            let error = match conn.conn().get_lock(server_name, wait) {
                 Ok(GetLock::Acquired) => {
-                    let conn_id = conn.id();
-                    let lost = Arc::new(AtomicBool::new(false));
-                    state.acquisitions += 1;
-                    if state.live == 0 {
-                        state.last_checked = Some(Instant::now());
+                    let lock = HeldLock::new(
+                        Arc::clone(name),
+                        Arc::clone(server_name),
+                        Arc::clone(alias),
+                        id,
+                    );
+                    let mut book = self.book();
+                    if !book.uses(id) {
+                        link.last_checked = Some(Instant::now());
                     }
-                    let seq = state.acquisitions;
-                    let held = Held {
-                        conn_id,
-                        lost: Arc::clone(&lost),
-                        seq,
-                    };
-                    state.held.insert(Arc::clone(name), held);
-                    state.live += 1;
-                    return Ok(Ticket { conn_id, lost });
+                    book.acquisitions += 1;
+                    let seq = book.acquisitions;
+                    book.held.insert(
+                        Arc::clone(server_name),
+                        Entry {
+                            lock: lock.clone(),
+                            seq,
+                        },
+                    );
+                    return Ok(lock);
                 }
                 Ok(GetLock::TimedOut) => Error::Timeout {
-                    name: name.to_string(),
+                    name: server_name.to_string(),
                     timeout,
+                    connection_wait,
+                    held_here: self.holder_in_this_process(server_name),
                 },
                 Ok(GetLock::Null) => Error::Interrupted {
-                    name: name.to_string(),
+                    name: server_name.to_string(),
                 },
                 Err(err) if server::is_deadlock(&err) => Error::Deadlock {
-                    name: name.to_string(),
+                    name: server_name.to_string(),
                 },
+                Err(err) if server::is_interrupted(&err) => Error::Interrupted {
+                    name: server_name.to_string(),
+                },
+                Err(err) if server::is_unsupported(&err) => Error::Unsupported {
+                    name: server_name.to_string(),
+                    source: Box::new(err),
+                },
+                Err(err) if server::is_unanswered(&err) => {
+                    // The server may still be waiting in GET_LOCK, and grant
+                    // the lock later to a session nobody will release: end
+                    // that session first (best effort: if the server is
+                    // unreachable, its session ends when its wait does).
+                    let instance = conn.get().instance().clone();
+                    self.close(&mut link);
+                    let _ = self.pool.kill(id, &instance);
+                    return Err(Error::Unanswered {
+                        name: server_name.to_string(),
+                        during: "GET_LOCK",
+                        waited: started.elapsed(),
+                    });
+                }
                 Err(err) if server::is_connection_error(&err) => {
                     // The session is gone on the server, and with it every
                     // lock it held. When it held none and the connection had
                     // sat idle, it most likely died idle (a server restart,
                     // wait_timeout): retry on another.
-                    let stale = state.live == 0 && !opened_now;
-                    state.close_connection();
+                    let stale = !opened_now && !self.book().uses(id);
+                    self.close(&mut link);
                     if stale {
                         continue;
                     }
                     return Err(Error::Disconnected {
-                        name: name.to_string(),
+                        name: server_name.to_string(),
                         source: Box::new(err),
                     });
                 }
                 Err(err) => Error::mysql("GET_LOCK", err),
             };
-            self.give_back_if_unused(&mut state);
+            self.give_back_if_unused(&mut link);
             return Err(error);
         }
     }
 
-    /// Releases `name`, taken on connection `conn_id`. A connection whose
-    /// `RELEASE_LOCK` does not answer 1 is closed, never pooled.
-    pub(crate) fn release(&self, name: &str, conn_id: u64) -> Result<(), Error> {
-        let mut state = self.state();
-        let lost = || Error::LockLost {
-            name: name.to_owned(),
+    /// Two aliases may reach the same server and database: a lock this
+    /// thread holds through another alias is the same lock, and waiting
+    /// for it would be waiting for itself.
+    fn refuse_if_held_through_another_alias(
+        &self,
+        server_name: &Arc<str>,
+        instance: &Instance,
+    ) -> Result<(), Error> {
+        THREAD_SESSIONS.with(|sessions| {
+            let sessions = sessions.borrow();
+            let held_elsewhere = sessions
+                .iter()
+                .filter(|other| !Arc::ptr_eq(&other.pool, &self.pool))
+                .any(|other| {
+                    let book = other.book();
+                    book.held.contains_key(server_name)
+                        && book
+                            .instance
+                            .as_ref()
+                            .is_some_and(|other| other.same_as(instance))
+                });
+            if held_elsewhere {
+                Err(Error::Reentrant {
+                    name: server_name.to_string(),
+                })
+            } else {
+                Ok(())
+            }
+        })
+    }
+
+    /// Which other thread of this process holds `server_name` through this
+    /// alias, and since when: asked only when a wait timed out.
+    fn holder_in_this_process(&self, server_name: &str) -> Option<String> {
+        self.pool
+            .monitor
+            .sessions()
+            .iter()
+            .filter(|other| !std::ptr::eq(Arc::as_ptr(other), self))
+            .find_map(|other| {
+                let book = other.book();
+                let entry = book.held.get(server_name)?;
+                (!entry.lock.is_lost()).then(|| {
+                    format!(
+                        "{}, holding it for {:.1?}",
+                        other.thread,
+                        entry.lock.held_for()
+                    )
+                })
+            })
+    }
+
+    /// Releases `lock`. A connection whose `RELEASE_LOCK` does not answer 1
+    /// is closed, never pooled.
+    pub(crate) fn release(&self, lock: &HeldLock) -> Result<(), Error> {
+        let mut link = self.link();
+        let listed = {
+            let mut book = self.book();
+            let listed = book
+                .held
+                .get(lock.server_name())
+                .is_some_and(|entry| entry.lock.conn() == lock.conn());
+            if listed {
+                book.held.remove(lock.server_name());
+            }
+            listed
         };
-        let Some(held) = state.held.remove(name).filter(|h| h.conn_id == conn_id) else {
-            self.give_back_if_unused(&mut state);
-            return Err(lost());
-        };
-        if state.conn.as_ref().map(PooledConn::id) != Some(conn_id) {
-            // Its connection is gone; a newer one may hold nothing now.
-            self.give_back_if_unused(&mut state);
-            return Err(lost());
+        let on_link = link.conn.as_ref().map(PooledConn::id) == Some(lock.conn());
+        if !listed || !on_link {
+            // Its connection is gone; a newer one may hold nothing now, but
+            // is never touched on this lock's behalf.
+            self.give_back_if_unused(&mut link);
+            return Err(lock.lost_error());
         }
-        state.live -= 1;
-        let conn = state.conn.as_mut().expect("checked above");
-        match conn.conn().release_lock(name) {
-            Ok(Some(1)) if !held.lost.load(Ordering::Acquire) => {
-                self.give_back_if_unused(&mut state);
+        let conn = link.conn.as_mut().expect("checked above");
+        match conn.conn().release_lock(lock.server_name()) {
+            Ok(Some(1)) if !lock.is_lost() => {
+                self.give_back_if_unused(&mut link);
                 Ok(())
             }
             _ => {
@@ -242,111 +399,116 @@ impl Session {
                 // failed: close it, so the server frees whatever it still
                 // holds. Other locks of this session are lost with it, and
                 // their guards say so.
-                state.close_connection();
-                Err(lost())
+                lock.mark_lost();
+                self.close(&mut link);
+                Err(lock.lost_error())
             }
         }
     }
 
-    /// Confirms with the server that the session's connection still owns
-    /// `name` (one round trip), marking it lost when it doesn't.
-    pub(crate) fn verify(&self, name: &str, conn_id: u64) -> Result<(), Error> {
-        let mut state = self.state();
-        let state = &mut *state;
-        if let (Some(held), Some(conn)) = (state.held.get(name), state.conn.as_mut()) {
-            if held.conn_id == conn_id && conn.id() == conn_id {
-                match conn.conn().is_used_lock(name) {
-                    Ok(Some(holder)) if holder == conn_id => return Ok(()),
-                    Ok(_) => held.lost.store(true, Ordering::Release),
-                    Err(err) if server::is_connection_error(&err) => state.close_connection(),
-                    // Not an answer about the lock (a killed query, say):
-                    // say so, and claim no loss.
-                    Err(err) => return Err(Error::mysql("IS_USED_LOCK", err)),
-                }
+    /// Confirms with the server that `lock`'s connection still owns it
+    /// (one round trip), by the session's one rule.
+    pub(crate) fn verify(&self, lock: &HeldLock) -> Result<(), Error> {
+        let mut link = self.link();
+        let Some(conn) = link.conn.as_mut().filter(|conn| conn.id() == lock.conn()) else {
+            lock.mark_lost();
+            return Err(lock.lost_error());
+        };
+        let answer = conn.conn().is_used_lock(lock.server_name());
+        match Verdict::of_check(answer, lock.conn()) {
+            Verdict::Owns => Ok(()),
+            Verdict::Lost => {
+                lock.mark_lost();
+                self.close(&mut link);
+                Err(lock.lost_error())
             }
+            Verdict::Unknown(err) => Err(Error::mysql("IS_USED_LOCK", err)),
         }
-        if let Some(held) = state.held.get(name) {
-            held.lost.store(true, Ordering::Release);
-        }
-        Err(Error::LockLost {
-            name: name.to_owned(),
-        })
     }
 
     /// The background check: when the session holds locks and was not
     /// checked for `interval`, confirm that its connection still owns one
     /// of them. One is enough: a session's locks go only when the session
     /// ends (this crate never resets a connection), so a session that still
-    /// owns one lock owns them all. This traffic also keeps the connection
-    /// from being closed by `wait_timeout` while a holder is idle. Skips a
-    /// session that is busy (a statement in flight proves it alive).
-    pub(crate) fn check_if_due(&self, interval: Duration) {
-        let mut state = match self.state.try_lock() {
-            Ok(state) => state,
+    /// owns one lock owns them all. Skips a session whose connection is
+    /// busy (a statement in flight is bounded, and fails if the connection
+    /// died). Returns when the session is next due, or `None` when it holds
+    /// nothing.
+    pub(crate) fn check_if_due(&self, interval: Duration) -> Option<Instant> {
+        let mut link = match self.link.try_lock() {
+            Ok(link) => link,
             Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-            Err(TryLockError::WouldBlock) => return,
+            Err(TryLockError::WouldBlock) => {
+                return Some(Instant::now() + (interval / 4).min(Duration::from_secs(1)));
+            }
         };
-        let due = state
-            .last_checked
-            .is_some_and(|at| at.elapsed() >= interval);
-        if !due {
-            return;
+        let conn = link.conn.as_mut()?;
+        if !conn.get().is_ours() {
+            return None;
         }
-        state.last_checked = Some(Instant::now());
-        let state = &mut *state;
-        let Some(conn) = state.conn.as_mut() else {
-            return;
-        };
-        let conn_id = conn.id();
-        let Some(name) = state
-            .held
-            .iter()
-            .find(|(_, held)| held.conn_id == conn_id)
-            .map(|(name, _)| Arc::clone(name))
-        else {
-            return;
-        };
-        match conn.conn().is_used_lock(&name) {
-            Ok(Some(holder)) if holder == conn_id => {}
-            // Dead, or not the session that took the locks (a proxy that
-            // switched sessions): none of its locks can be trusted.
-            _ => state.close_connection(),
+        let id = conn.id();
+        let due = link.last_checked.map_or(Instant::now(), |at| at + interval);
+        if due > Instant::now() {
+            return Some(due);
         }
+        let name = {
+            let book = self.book();
+            let entry = book.held.values().find(|entry| entry.lock.conn() == id)?;
+            Arc::clone(entry.lock.server_name_arc())
+        };
+        let conn = link.conn.as_mut().expect("checked above");
+        let answer = conn.conn().is_used_lock(&name);
+        link.last_checked = Some(Instant::now());
+        match Verdict::of_check(answer, id) {
+            Verdict::Owns | Verdict::Unknown(_) => {}
+            Verdict::Lost => self.close(&mut link),
+        }
+        link.last_checked.map(|at| at + interval)
     }
 
     /// `IS_USED_LOCK(name)`, on the session's connection when it has one
     /// (no checkout needed), else on a pooled connection.
-    pub(crate) fn holder(&self, name: &str, timeout: Duration) -> Result<Option<u64>, Error> {
+    pub(crate) fn holder(
+        &self,
+        server_name: &str,
+        timeout: Duration,
+    ) -> Result<Option<u64>, Error> {
         let during = "IS_USED_LOCK";
+        let unanswered = |started: Instant| Error::Unanswered {
+            name: server_name.to_owned(),
+            during,
+            waited: started.elapsed(),
+        };
+        let started = Instant::now();
         {
-            let mut state = self.state();
-            if let Some(conn) = state.conn.as_mut() {
-                return conn
-                    .conn()
-                    .is_used_lock(name)
-                    .map_err(|source| Error::mysql(during, source));
+            let mut link = self.link();
+            if let Some(conn) = link.conn.as_mut() {
+                return match conn.conn().is_used_lock(server_name) {
+                    Ok(holder) => Ok(holder),
+                    Err(err) if server::is_connection_error(&err) => {
+                        let unanswered_now = server::is_unanswered(&err);
+                        self.close(&mut link);
+                        Err(if unanswered_now {
+                            unanswered(started)
+                        } else {
+                            Error::mysql(during, err)
+                        })
+                    }
+                    Err(err) => Err(Error::mysql(during, err)),
+                };
             }
         }
-        let deadline = deadline(timeout);
+        let deadline: Deadline = Wait::from_timeout(timeout).deadline();
         loop {
-            let mut conn = self.pool.checkout(deadline)?;
-            match conn.conn().is_used_lock(name) {
+            let mut conn = self.pool.checkout(deadline.instant())?;
+            match conn.conn().is_used_lock(server_name) {
                 Ok(holder) => {
                     self.pool.checkin(conn);
                     return Ok(holder);
                 }
+                Err(err) if server::is_unanswered(&err) => return Err(unanswered(started)),
                 Err(err) if conn.reused && server::is_connection_error(&err) => continue,
                 Err(source) => return Err(Error::mysql(during, source)),
-            }
-        }
-    }
-
-    /// Gives the connection back when no lock listed is on it (locks lost
-    /// with an earlier connection may still be listed).
-    fn give_back_if_unused(&self, state: &mut SessionState) {
-        if state.live == 0 {
-            if let Some(conn) = state.conn.take() {
-                self.pool.checkin(conn);
             }
         }
     }

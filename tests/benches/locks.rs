@@ -268,7 +268,7 @@ fn uncontended(settings: &Settings) {
     let lock = Lock::new(name.as_str())
         .using(ALIAS)
         .timeout(Duration::from_secs(60));
-    let server_name = lock.name().unwrap().to_owned();
+    let server_name = lock.server_name().unwrap().to_owned();
     let annotated_lock = Lock::new("bench-annotated").using(ALIAS);
     let mut raw_prepared = None::<Raw>;
     let mut raw_text = None::<Raw>;
@@ -397,7 +397,7 @@ fn run_threads(mode: Mode, threads: usize, name: &str, duration: Duration) -> (f
                 let lock = Lock::new(name.as_str())
                     .using(ALIAS)
                     .timeout(Duration::from_secs(60));
-                let server_name = lock.name().unwrap().to_owned();
+                let server_name = lock.server_name().unwrap().to_owned();
                 let mut raw = (mode == Mode::Raw).then(Raw::new);
                 if mode == Mode::Library {
                     lock.acquire().unwrap().release().unwrap(); // open a connection
@@ -575,7 +575,7 @@ fn child(args: &[String]) {
     let lock = Lock::new(name)
         .using(ALIAS)
         .timeout(Duration::from_secs(60));
-    let server_name = lock.name().unwrap().to_owned();
+    let server_name = lock.server_name().unwrap().to_owned();
     let mut raw = (mode == "raw").then(Raw::new);
     if raw.is_none() {
         lock.acquire().unwrap().release().unwrap();
@@ -617,7 +617,10 @@ fn many_names(settings: &Settings) {
                     .timeout(Duration::from_secs(60))
             })
             .collect();
-        let names: Vec<String> = locks.iter().map(|l| l.name().unwrap().to_owned()).collect();
+        let names: Vec<String> = locks
+            .iter()
+            .map(|l| l.server_name().unwrap().to_owned())
+            .collect();
         let repeat = (2000 / n).max(1);
         let rounds = if n >= 2000 { 3 } else { settings.rounds };
         let (mut raw_cost, mut lib_cost, mut ratios, mut spread_cost) =

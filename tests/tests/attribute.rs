@@ -204,9 +204,9 @@ fn a_panic_in_the_body_releases() {
 fn with_anyhow() -> anyhow::Result<u64> {
     let held = mysql_lock::current().expect("holding");
     anyhow::ensure!(
-        held.name() == "test.attr-anyhow",
+        held.server_name() == "test.attr-anyhow",
         "unexpected name {}",
-        held.name()
+        held.server_name()
     );
     Ok(held.connection_id())
 }

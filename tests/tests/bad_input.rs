@@ -15,7 +15,7 @@ fn bad_names_are_typed_errors() {
             lock.try_acquire().map(drop),
             lock.is_held().map(drop),
             lock.holding_connection_id().map(drop),
-            lock.name().map(drop),
+            lock.server_name().map(drop),
         ] {
             let err = result.unwrap_err();
             assert!(matches!(err, Error::InvalidName { .. }), "{err:?}");
@@ -47,7 +47,7 @@ fn sql_metacharacters_are_only_ever_data() {
         let lock = Lock::new(testkit::unique(stem));
         let guard = lock.acquire().unwrap_or_else(|e| panic!("{stem:?}: {e}"));
         assert_eq!(
-            testkit::holder(lock.name().unwrap()),
+            testkit::holder(lock.server_name().unwrap()),
             Some(guard.connection_id())
         );
         assert!(lock.is_held().unwrap());

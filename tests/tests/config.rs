@@ -60,7 +60,7 @@ fn malformed_urls_fail_at_registration_without_the_password() {
     }
     // Nothing was registered.
     assert!(matches!(
-        Lock::new("x").using("config-bad").name(),
+        Lock::new("x").using("config-bad").server_name(),
         Err(Error::UnknownAlias { .. })
     ));
 }

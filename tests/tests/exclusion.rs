@@ -42,7 +42,7 @@ fn threads_never_overlap() {
         "two threads held the lock at once"
     );
     assert_eq!(
-        testkit::holder(Lock::new(name.as_str()).name().unwrap()),
+        testkit::holder(Lock::new(name.as_str()).server_name().unwrap()),
         None
     );
 }

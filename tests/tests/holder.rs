@@ -10,7 +10,7 @@ fn holder_and_observers_agree_with_connection_id() {
     testkit::setup();
     let name = testkit::unique("holder");
     let lock = Lock::new(name.as_str());
-    let server_name = lock.name().unwrap().to_owned();
+    let server_name = lock.server_name().unwrap().to_owned();
 
     assert!(!lock.is_held().unwrap());
     assert_eq!(lock.holding_connection_id().unwrap(), None);

@@ -27,7 +27,7 @@ fn nothing_leaks() {
     let mut names = Vec::new();
     let mut lock = |stem: &str| {
         let lock = Lock::new(testkit::unique(stem)).timeout(Duration::from_millis(100));
-        names.push(lock.name().unwrap().to_owned());
+        names.push(lock.server_name().unwrap().to_owned());
         lock
     };
 

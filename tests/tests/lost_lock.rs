@@ -74,7 +74,7 @@ fn killing_the_holder_is_detected_and_reported() {
     assert!(mysql_lock::current().is_none());
     let again = lock.acquire().unwrap();
     assert_eq!(
-        testkit::holder(lock.name().unwrap()),
+        testkit::holder(lock.server_name().unwrap()),
         Some(again.connection_id())
     );
     again.release().unwrap();
@@ -89,7 +89,7 @@ fn verify_notices_a_kill_before_the_background_check() {
     assert!(matches!(guard.verify(), Err(Error::LockLost { .. })));
     assert!(guard.is_lost());
     assert!(matches!(guard.release(), Err(Error::LockLost { .. })));
-    assert_eq!(testkit::holder(lock.name().unwrap()), None);
+    assert_eq!(testkit::holder(lock.server_name().unwrap()), None);
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::thread;
 /// `Lock::name` reports is held by the guard's connection, releases.
 fn roundtrip(name: &str) -> String {
     let lock = Lock::new(name);
-    let server_name = lock.name().unwrap().to_owned();
+    let server_name = lock.server_name().unwrap().to_owned();
     let guard = lock.acquire().unwrap_or_else(|e| panic!("{name:?}: {e}"));
     assert_eq!(
         testkit::holder(&server_name),

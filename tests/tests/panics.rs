@@ -10,7 +10,7 @@ fn a_panic_while_holding_releases() {
     testkit::setup();
     let name = testkit::unique("panic");
     let lock = Lock::new(name.as_str());
-    let server_name = lock.name().unwrap().to_owned();
+    let server_name = lock.server_name().unwrap().to_owned();
     let result = {
         let lock = lock.clone();
         panic::catch_unwind(move || {
@@ -42,7 +42,7 @@ fn a_panicking_thread_releases() {
         .join()
     };
     assert!(joined.is_err());
-    assert_eq!(testkit::holder(lock.name().unwrap()), None);
+    assert_eq!(testkit::holder(lock.server_name().unwrap()), None);
     let guard = lock.try_acquire().unwrap().expect("free after the panic");
     guard.release().unwrap();
 }
@@ -53,12 +53,12 @@ fn a_guard_dropped_on_another_thread_releases() {
     let lock = Lock::new(testkit::unique("moved-guard"));
     let guard = lock.acquire().unwrap();
     let id = guard.connection_id();
-    assert_eq!(testkit::holder(lock.name().unwrap()), Some(id));
+    assert_eq!(testkit::holder(lock.server_name().unwrap()), Some(id));
     thread::spawn(move || guard.release())
         .join()
         .unwrap()
         .unwrap();
-    assert_eq!(testkit::holder(lock.name().unwrap()), None);
+    assert_eq!(testkit::holder(lock.server_name().unwrap()), None);
     // Taken again by this thread after the move and release.
     lock.acquire().unwrap().release().unwrap();
 }

@@ -20,7 +20,7 @@ fn reentrance_fails_at_once() {
         "no wait for the timeout"
     );
     // The failed attempts did not nest on the server: one release frees it.
-    let server_name = lock.name().unwrap().to_owned();
+    let server_name = lock.server_name().unwrap().to_owned();
     guard.release().unwrap();
     assert_eq!(testkit::holder(&server_name), None);
     // And it can be taken again.
@@ -37,10 +37,13 @@ fn a_thread_holds_several_locks_on_one_connection() {
     assert_eq!(ga.connection_id(), gb.connection_id());
     // Releasing in either order works and frees both.
     ga.release().unwrap();
-    assert_eq!(testkit::holder(b.name().unwrap()), Some(gb.connection_id()));
+    assert_eq!(
+        testkit::holder(b.server_name().unwrap()),
+        Some(gb.connection_id())
+    );
     gb.release().unwrap();
-    assert_eq!(testkit::holder(a.name().unwrap()), None);
-    assert_eq!(testkit::holder(b.name().unwrap()), None);
+    assert_eq!(testkit::holder(a.server_name().unwrap()), None);
+    assert_eq!(testkit::holder(b.server_name().unwrap()), None);
 }
 
 #[test]
@@ -89,8 +92,14 @@ fn opposite_orders_surface_as_deadlock_quickly() {
         results.iter().any(|(r, _)| r.is_ok()),
         "the other side gets its lock: {results:?}"
     );
-    assert_eq!(testkit::holder(Lock::new(x.as_str()).name().unwrap()), None);
-    assert_eq!(testkit::holder(Lock::new(y.as_str()).name().unwrap()), None);
+    assert_eq!(
+        testkit::holder(Lock::new(x.as_str()).server_name().unwrap()),
+        None
+    );
+    assert_eq!(
+        testkit::holder(Lock::new(y.as_str()).server_name().unwrap()),
+        None
+    );
 }
 
 // Re-entrance no macro can see: through a function pointer, a trait object

@@ -80,7 +80,7 @@ fn a_lock_cycle_is_two_statements_through_lock_and_attribute() {
     // back: 4 round trips a cycle (5 counted on MariaDB 10.11, where the
     // reset registers under both counters).
     let pool = mysql::Pool::new(testkit::url()).unwrap();
-    let name = lock.name().unwrap().to_owned();
+    let name = lock.server_name().unwrap().to_owned();
     let cycle = || {
         let mut conn = pool.get_conn().unwrap();
         let got: Option<i64> = conn.exec_first("SELECT GET_LOCK(?, 1)", (&name,)).unwrap();

@@ -34,10 +34,27 @@ fn times_out_after_about_the_timeout() {
             .acquire()
             .unwrap_err();
         let waited = started.elapsed();
+        let message = err.to_string();
         match err {
-            Error::Timeout { timeout, ref name } => {
+            Error::Timeout {
+                timeout,
+                name: reported,
+                connection_wait,
+                held_here,
+            } => {
                 assert_eq!(timeout, Duration::from_millis(millis));
-                assert!(name.ends_with(name.as_str()));
+                assert_eq!(reported, format!("test.{name}"));
+                assert!(
+                    connection_wait < Duration::from_millis(50),
+                    "{connection_wait:?}"
+                );
+                // The holder is a thread of this test process: said so.
+                let held_here = held_here.expect("the holder is found in this process");
+                assert!(held_here.starts_with("thread `"), "{held_here}");
+                assert!(
+                    message.contains("the holder is in this process"),
+                    "{message}"
+                );
             }
             other => panic!("expected Timeout, got {other:?}"),
         }
@@ -101,7 +118,7 @@ fn release_lets_a_waiter_in() {
         );
     }
     assert_eq!(
-        testkit::holder(Lock::new(name.as_str()).name().unwrap()),
+        testkit::holder(Lock::new(name.as_str()).server_name().unwrap()),
         None
     );
 }

@@ -136,7 +136,7 @@ mod with_tls {
         let guard = lock
             .acquire()
             .unwrap_or_else(|err| panic!("a lock through {alias}: {err}"));
-        let (id, user, version, cipher) = holder_session(guard.name());
+        let (id, user, version, cipher) = holder_session(guard.server_name());
         assert_eq!(id, guard.connection_id());
         assert_eq!(user, USER);
         assert!(
@@ -144,7 +144,7 @@ mod with_tls {
             "the lock's session is not encrypted: Ssl_version {version:?}, Ssl_cipher {cipher:?}"
         );
         testkit::report(&format!("{alias}: lock held over {version}, {cipher}"));
-        let name = guard.name().to_owned();
+        let name = guard.server_name().to_owned();
         guard.release().unwrap();
         assert_eq!(
             root(server())
@@ -247,7 +247,7 @@ mod with_tls {
             .using("tls-root-socket")
             .acquire()
             .unwrap();
-        let (_, user, _, cipher) = holder_session(guard.name());
+        let (_, user, _, cipher) = holder_session(guard.server_name());
         assert_eq!((user.as_str(), cipher.as_str()), ("root", ""));
         guard.release().unwrap();
 

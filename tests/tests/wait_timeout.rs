@@ -19,7 +19,7 @@ fn ownership_checks_keep_an_idle_holder_alive() {
     let guard = lock.acquire().unwrap();
     thread::sleep(Duration::from_millis(2500));
     assert_eq!(
-        testkit::holder(lock.name().unwrap()),
+        testkit::holder(lock.server_name().unwrap()),
         None,
         "wait_timeout freed it"
     );
@@ -30,7 +30,7 @@ fn ownership_checks_keep_an_idle_holder_alive() {
     let guard = lock.acquire().unwrap();
     thread::sleep(Duration::from_millis(2500));
     assert_eq!(
-        testkit::holder(lock.name().unwrap()),
+        testkit::holder(lock.server_name().unwrap()),
         Some(guard.connection_id())
     );
     assert!(!guard.is_lost());

@@ -51,7 +51,7 @@ fn run_job(worker: u32, asked_at: Instant) -> Result<Report, JobError> {
         "start",
         &format!(
             "holds `{}` on connection {} after waiting {:.3} s",
-            held.name(),
+            held.server_name(),
             held.connection_id(),
             asked_at.elapsed().as_secs_f64()
         ),
