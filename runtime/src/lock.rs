@@ -98,10 +98,14 @@ impl Lock {
     /// free pooled connection). Fractions of a second are honoured on
     /// MariaDB; MySQL waits whole seconds, so it is rounded up there.
     /// [`Duration::ZERO`] makes one attempt without waiting;
-    /// [`Lock::FOREVER`] waits without limit. Opening a new connection, when
-    /// the pool has none idle, is bounded by the connect timeout
-    /// (`tcp_connect_timeout_ms`, default 10 s) instead: even a zero timeout
-    /// must be able to connect.
+    /// [`Lock::FOREVER`] waits without limit.
+    ///
+    /// Whatever the server does, [`acquire`](Lock::acquire) returns within
+    /// the timeout plus one second (the answer margin, which also lets even
+    /// a zero timeout open a connection): a server that stops answering is
+    /// [`Error::Unanswered`], never a hung thread. Opening a connection is
+    /// also bounded by the connect timeout (`tcp_connect_timeout_ms`,
+    /// default 10 s), which is all that bounds an unlimited wait's connect.
     ///
     /// ```
     /// use std::time::Duration;

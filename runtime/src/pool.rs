@@ -14,7 +14,7 @@
 //! free its locks), but forgets them and opens its own.
 
 use crate::monitor::Monitor;
-use crate::server::{ConnId, Instance, ServerConn};
+use crate::server::{ConnId, Instance, ServerConn, ANSWER_MARGIN};
 use crate::Error;
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
@@ -200,7 +200,15 @@ impl Pool {
             if state.open < self.max_size {
                 state.open += 1;
                 drop(state);
-                return match self.connect() {
+                // Opening is bounded by the connect timeout and by the
+                // caller's deadline plus the answer margin: even a zero
+                // timeout may connect, and a server that accepts but never
+                // greets costs a bounded wait.
+                let limit = deadline.map_or(self.connect_timeout, |deadline| {
+                    self.connect_timeout
+                        .min(deadline.saturating_duration_since(Instant::now()) + ANSWER_MARGIN)
+                });
+                return match self.connect(limit) {
                     Ok(conn) => Ok(self.wrap(conn, false)),
                     Err(err) => {
                         self.forget_one();
@@ -289,7 +297,7 @@ impl Pool {
     /// driver has no handshake timeout (a server that accepts TCP but never
     /// greets would block forever), so the connect runs on its own thread
     /// and is abandoned when late; if it completes later it is closed.
-    fn connect(&self) -> Result<ServerConn, Error> {
+    fn connect(&self, limit: Duration) -> Result<ServerConn, Error> {
         let started = Instant::now();
         let opts = self.opts.clone();
         let (tx, rx) = mpsc::sync_channel(1);
@@ -312,7 +320,7 @@ impl Pool {
                 None,
             ));
         }
-        match rx.recv_timeout(self.connect_timeout) {
+        match rx.recv_timeout(limit) {
             Ok(Ok(conn)) => Ok(conn),
             Ok(Err(err)) => Err(connect_error(err.to_string(), Some(Box::new(err)))),
             Err(mpsc::RecvTimeoutError::Disconnected) => Err(connect_error(
@@ -323,9 +331,10 @@ impl Pool {
             )),
             Err(mpsc::RecvTimeoutError::Timeout) => Err(connect_error(
                 format!(
-                    "no complete handshake within the connect timeout ({:?}; set \
-                     tcp_connect_timeout_ms in the URL to change it)",
-                    self.connect_timeout
+                    "no complete handshake within {limit:?} (the lock's timeout plus {:?}, \
+                     or the connect timeout, {:?}: set tcp_connect_timeout_ms in the URL to \
+                     change it)",
+                    ANSWER_MARGIN, self.connect_timeout
                 ),
                 None,
             )),

@@ -7,6 +7,10 @@
 //! started it exits. When neither works, [`url`] panics with a message that
 //! says how to install a server: a test about locking never skips silently.
 
+mod proxy;
+
+pub use proxy::Proxy;
+
 use mysql::prelude::Queryable;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
