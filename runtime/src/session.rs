@@ -202,14 +202,21 @@ impl Session {
         alias: &Arc<str>,
         timeout: Duration,
     ) -> Result<HeldLock, Error> {
-        if self.book().held.contains_key(server_name) {
+        // The link first: in a child process after a fork(), it forgets the
+        // parent's connection and marks the parent's locks lost.
+        let mut link = self.link();
+        let held_already = self
+            .book()
+            .held
+            .get(server_name)
+            .is_some_and(|entry| !entry.lock.is_lost());
+        if held_already {
             return Err(Error::Reentrant {
                 name: server_name.to_string(),
             });
         }
         let started = Instant::now();
         let deadline = Wait::from_timeout(timeout).deadline();
-        let mut link = self.link();
         // A connection opened by this call is not retried: a server that
         // fails fresh connections would make that an endless loop.
         let mut opened_now = false;
