@@ -285,8 +285,19 @@ pub(crate) fn is_unsupported(err: &mysql::Error) -> bool {
 /// The client gave up waiting for the answer (the socket's receive
 /// timeout): the server may still be running the statement.
 pub(crate) fn is_unanswered(err: &mysql::Error) -> bool {
-    matches!(err, mysql::Error::IoError(e)
-        if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut))
+    let io = match err {
+        mysql::Error::IoError(io) => Some(io),
+        // The packet codec's I/O error (its type is not re-exported).
+        mysql::Error::CodecError(codec) => std::error::Error::source(codec)
+            .and_then(|source| source.downcast_ref::<std::io::Error>()),
+        _ => None,
+    };
+    io.is_some_and(|io| {
+        matches!(
+            io.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        )
+    })
 }
 
 /// Errors after which the connection can't be trusted (it may be gone, and

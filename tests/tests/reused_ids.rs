@@ -29,7 +29,10 @@ fn a_stale_guard_never_touches_a_newer_connection_with_the_same_id() {
     let mut burners = Vec::new();
     loop {
         let mut probe = mysql::Conn::new(mysql::Opts::from_url(&url).unwrap()).unwrap();
-        let id: u64 = probe.query_first("SELECT CONNECTION_ID()").unwrap().unwrap();
+        let id: u64 = probe
+            .query_first("SELECT CONNECTION_ID()")
+            .unwrap()
+            .unwrap();
         assert!(
             id < old_id,
             "the server already handed out id {id}, past the old {old_id}"
@@ -68,7 +71,11 @@ fn a_stale_guard_never_touches_a_newer_connection_with_the_same_id() {
         .exec_first("SELECT IS_USED_LOCK(?)", (m.server_name().unwrap(),))
         .unwrap()
         .flatten();
-    assert_eq!(holder, Some(old_id), "the newer lock was freed on the server");
+    assert_eq!(
+        holder,
+        Some(old_id),
+        "the newer lock was freed on the server"
+    );
     // Nobody else can take it.
     let other = std::thread::spawn({
         let m = m.clone();
