@@ -127,7 +127,9 @@ impl ServerConn {
             release_lock,
             is_used_lock,
             statement_timeout,
-            receive_timeout: None,
+            // What the driver set when it connected (`read_timeout`, which
+            // the pool always sets to the statement timeout).
+            receive_timeout: Some(statement_timeout),
         })
     }
 

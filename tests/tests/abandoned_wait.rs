@@ -29,36 +29,39 @@ fn read_timeout_never_cuts_a_lock_wait_short() {
     let opts = mysql::Opts::from_url(url).unwrap();
     let opts = mysql::OptsBuilder::from_opts(opts).read_timeout(Some(Duration::from_secs(1)));
     mysql_lock::register_opts("short-reads", opts.into()).unwrap();
-    let name = testkit::unique("short-reads");
-    let (stop, holder) = hold(&name);
+    for timeout in [Duration::from_secs(10), Lock::FOREVER] {
+        let name = testkit::unique("short-reads");
+        let (stop, holder) = hold(&name);
 
-    // This thread holds another lock on the same alias's session.
-    let other = Lock::new(testkit::unique("short-reads-other"))
-        .using("short-reads")
-        .acquire()
-        .unwrap();
-    let releaser = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(2500));
-        stop.send(()).unwrap();
-    });
-    let started = Instant::now();
-    let result = Lock::new(name.as_str())
-        .using("short-reads")
-        .timeout(Duration::from_secs(10))
-        .acquire();
-    let waited = started.elapsed();
-    testkit::report(&format!(
-        "with read_timeout=1s, acquire(10 s) of a lock released after 2.5 s: {:?} after {waited:?}",
-        result.as_ref().map(|g| g.connection_id())
-    ));
-    let guard = result.expect("the wait is not cut short by read_timeout");
-    assert!(waited >= Duration::from_millis(2400), "{waited:?}");
-    assert!(!other.is_lost(), "the thread's other lock was lost");
-    assert_eq!(guard.connection_id(), other.connection_id());
-    guard.release().unwrap();
-    other.release().unwrap();
-    releaser.join().unwrap();
-    holder.join().unwrap();
+        // This thread holds another lock on the same alias's session.
+        let other = Lock::new(testkit::unique("short-reads-other"))
+            .using("short-reads")
+            .acquire()
+            .unwrap();
+        let releaser = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(2500));
+            stop.send(()).unwrap();
+        });
+        let started = Instant::now();
+        let result = Lock::new(name.as_str())
+            .using("short-reads")
+            .timeout(timeout)
+            .acquire();
+        let waited = started.elapsed();
+        testkit::report(&format!(
+            "with read_timeout=1s, acquire({timeout:?}) of a lock released after 2.5 s: \
+             {:?} after {waited:?}",
+            result.as_ref().map(|g| g.connection_id())
+        ));
+        let guard = result.expect("the wait is not cut short by read_timeout");
+        assert!(waited >= Duration::from_millis(2400), "{waited:?}");
+        assert!(!other.is_lost(), "the thread's other lock was lost");
+        assert_eq!(guard.connection_id(), other.connection_id());
+        guard.release().unwrap();
+        other.release().unwrap();
+        releaser.join().unwrap();
+        holder.join().unwrap();
+    }
 }
 
 #[test]
