@@ -60,19 +60,47 @@ fn sql_metacharacters_are_only_ever_data() {
 fn extreme_timeouts_are_handled() {
     testkit::setup();
     let name = testkit::unique("timeouts");
+    // Contended: a timeout sent as 0 (or as NULL) would fail at once, so
+    // only a real wait passes.
     for timeout in [
-        Duration::ZERO,
-        Duration::from_nanos(1),
         Duration::from_secs(u64::MAX),
         Duration::MAX,
         Lock::FOREVER,
+        Duration::from_secs(99_999_999),
     ] {
-        let guard = Lock::new(name.as_str())
-            .timeout(timeout)
-            .acquire()
-            .unwrap_or_else(|e| panic!("{timeout:?}: {e}"));
-        guard.release().unwrap();
+        let holder = Lock::new(name.as_str()).acquire().unwrap();
+        let waiter = {
+            let lock = Lock::new(name.as_str()).timeout(timeout);
+            std::thread::spawn(move || {
+                let started = std::time::Instant::now();
+                let result = lock.acquire().map(|guard| guard.release());
+                (result, started.elapsed())
+            })
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        holder.release().unwrap();
+        let (result, waited) = waiter.join().unwrap();
+        assert!(matches!(result, Ok(Ok(()))), "{timeout:?}: {result:?}");
+        assert!(
+            waited >= Duration::from_millis(250),
+            "{timeout:?}: {waited:?}"
+        );
     }
+    // The smallest timeouts are one attempt.
+    let holder = Lock::new(name.as_str()).acquire().unwrap();
+    for timeout in [Duration::ZERO, Duration::from_nanos(1)] {
+        let result = std::thread::spawn({
+            let lock = Lock::new(name.as_str()).timeout(timeout);
+            move || lock.acquire().map(drop)
+        })
+        .join()
+        .unwrap();
+        assert!(
+            matches!(result, Err(Error::Timeout { .. })),
+            "{timeout:?}: {result:?}"
+        );
+    }
+    holder.release().unwrap();
 }
 
 #[test]

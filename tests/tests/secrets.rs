@@ -49,9 +49,12 @@ fn unreachable_and_malformed_urls_are_not_echoed() {
     for bad in [
         format!("mysql://app:{SECRET}@127.0.0.1:notaport/db"),
         format!("mysql://app:{SECRET}@127.0.0.1/db?unknown_option=1"),
-        format!("mysql://app:{SECRET}@127.0.0.1/db?require_ssl=true"),
+        // Known parameters with values the driver refuses.
+        format!("mysql://app:{SECRET}@127.0.0.1/db?pool_min=5&pool_max=2"),
+        format!("mysql://app:{SECRET}@127.0.0.1/db?tcp_connect_timeout_ms=soon"),
     ] {
         let err = mysql_lock::register("secrets-bad", &bad).unwrap_err();
+        assert!(matches!(err, Error::InvalidConfig { .. }), "{err:?}");
         assert_error_clean(&err);
     }
 }
