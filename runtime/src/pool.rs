@@ -91,6 +91,9 @@ pub(crate) struct PooledConn {
     /// Taken from the idle list rather than opened now: it may have died
     /// while idle, so a connection error on it is worth one retry.
     pub(crate) reused: bool,
+    /// How long the checkout waited for another holder to give a
+    /// connection back (all `max_size` were in use).
+    pub(crate) waited: Duration,
 }
 
 impl Pool {
@@ -192,10 +195,11 @@ impl Pool {
         deadline: Option<Instant>,
     ) -> Result<PooledConn, Error> {
         let started = Instant::now();
+        let mut waited = Duration::ZERO;
         let mut state = self.state();
         loop {
             if let Some(conn) = state.idle.pop() {
-                return Ok(self.wrap(conn, true));
+                return Ok(self.wrap(conn, true, waited));
             }
             if state.open < self.max_size {
                 state.open += 1;
@@ -209,7 +213,7 @@ impl Pool {
                         .min(deadline.saturating_duration_since(Instant::now()) + ANSWER_MARGIN)
                 });
                 return match self.connect(limit) {
-                    Ok(conn) => Ok(self.wrap(conn, false)),
+                    Ok(conn) => Ok(self.wrap(conn, false, waited)),
                     Err(err) => {
                         self.forget_one();
                         Err(err)
@@ -238,14 +242,16 @@ impl Pool {
                 }
             };
             state.waiting -= 1;
+            waited = started.elapsed();
         }
     }
 
-    fn wrap(self: &Arc<Self>, conn: ServerConn, reused: bool) -> PooledConn {
+    fn wrap(self: &Arc<Self>, conn: ServerConn, reused: bool, waited: Duration) -> PooledConn {
         PooledConn {
             conn: Some(conn),
             pool: Arc::clone(self),
             reused,
+            waited,
         }
     }
 

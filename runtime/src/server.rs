@@ -267,26 +267,64 @@ fn no_row(query: &str) -> mysql::Error {
     ))
 }
 
-/// MariaDB 1213 (ER_LOCK_DEADLOCK) and MySQL 3058 (ER_USER_LOCK_DEADLOCK).
-pub(crate) fn is_deadlock(err: &mysql::Error) -> bool {
-    matches!(err, mysql::Error::MySqlError(e) if e.code == 1213 || e.code == 3058)
+/// What a failed statement means, by the server's error code or the kind
+/// of I/O failure: the one place where codes are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// Waiting would deadlock: MariaDB 1213 (ER_LOCK_DEADLOCK), MySQL 3058
+    /// (ER_USER_LOCK_DEADLOCK).
+    Deadlock,
+    /// The wait was killed: MySQL answers a `KILL QUERY` of a waiter with
+    /// 1317 (MariaDB with NULL instead of an error).
+    Interrupted,
+    /// The server refuses user locks: a Galera node with `wsrep_on` (1235,
+    /// "not supported yet").
+    Unsupported,
+    /// The server refuses the name: too long for MySQL 5.7 (3057) or 8.4
+    /// (4163), or MariaDB (1059, over 192 bytes).
+    NameRefused,
+    /// The client gave up waiting for the answer (the socket's receive
+    /// timeout): the server may still be running the statement.
+    Unanswered,
+    /// The connection can't be trusted any more (gone, or in the middle of
+    /// an answer): I/O and protocol failures, and the server errors sent
+    /// just before it closes a session: 1053 (server shutdown), 1927
+    /// (connection killed, MariaDB), 4031 (idle past `wait_timeout`, MySQL
+    /// 8.0.24+).
+    Connection,
+    /// Anything else: the connection stays usable.
+    Other,
 }
 
-/// The wait was killed: MySQL answers a `KILL QUERY` of a waiter with error
-/// 1317 (MariaDB with NULL, see [`GetLock::Null`]).
-pub(crate) fn is_interrupted(err: &mysql::Error) -> bool {
-    matches!(err, mysql::Error::MySqlError(e) if e.code == 1317)
-}
+impl Failure {
+    pub(crate) fn of(err: &mysql::Error) -> Self {
+        match err {
+            mysql::Error::MySqlError(e) => match e.code {
+                1213 | 3058 => Failure::Deadlock,
+                1317 => Failure::Interrupted,
+                1235 => Failure::Unsupported,
+                1059 | 3057 | 4163 => Failure::NameRefused,
+                1053 | 1927 | 4031 => Failure::Connection,
+                _ => Failure::Other,
+            },
+            _ if is_unanswered(err) => Failure::Unanswered,
+            mysql::Error::IoError(_)
+            | mysql::Error::DriverError(_)
+            | mysql::Error::CodecError(_) => Failure::Connection,
+            _ => Failure::Other,
+        }
+    }
 
-/// The server refuses user locks: a Galera node with `wsrep_on` (error
-/// 1235, "not supported yet").
-pub(crate) fn is_unsupported(err: &mysql::Error) -> bool {
-    matches!(err, mysql::Error::MySqlError(e) if e.code == 1235)
+    /// Whether the connection must be closed: everything it held is gone
+    /// or can't be trusted.
+    pub(crate) fn ends_connection(self) -> bool {
+        matches!(self, Failure::Unanswered | Failure::Connection)
+    }
 }
 
 /// The client gave up waiting for the answer (the socket's receive
 /// timeout): the server may still be running the statement.
-pub(crate) fn is_unanswered(err: &mysql::Error) -> bool {
+fn is_unanswered(err: &mysql::Error) -> bool {
     let io = match err {
         mysql::Error::IoError(io) => Some(io),
         // The packet codec's I/O error (its type is not re-exported).
@@ -302,17 +340,49 @@ pub(crate) fn is_unanswered(err: &mysql::Error) -> bool {
     })
 }
 
-/// Errors after which the connection can't be trusted (it may be gone, and
-/// with it every lock it held, or be in the middle of an answer): I/O and
-/// protocol failures, and the server errors sent just before it closes a
-/// session: 1053 (server shutdown), 1927 (connection killed, MariaDB),
-/// 4031 (idle past `wait_timeout`, MySQL 8.0.24+).
-pub(crate) fn is_connection_error(err: &mysql::Error) -> bool {
-    match err {
-        mysql::Error::IoError(_) | mysql::Error::DriverError(_) | mysql::Error::CodecError(_) => {
-            true
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server_error(code: u16) -> mysql::Error {
+        mysql::Error::MySqlError(mysql::MySqlError {
+            state: "HY000".into(),
+            message: format!("error {code}"),
+            code,
+        })
+    }
+
+    #[test]
+    fn failures_by_code_and_kind() {
+        for (code, failure) in [
+            (1213, Failure::Deadlock),
+            (3058, Failure::Deadlock),
+            (1317, Failure::Interrupted),
+            (1235, Failure::Unsupported),
+            (1059, Failure::NameRefused),
+            (3057, Failure::NameRefused),
+            (4163, Failure::NameRefused),
+            (1053, Failure::Connection),
+            (1927, Failure::Connection),
+            (4031, Failure::Connection),
+            (1064, Failure::Other),
+        ] {
+            assert_eq!(Failure::of(&server_error(code)), failure, "{code}");
         }
-        mysql::Error::MySqlError(e) => matches!(e.code, 1053 | 1927 | 4031),
-        _ => false,
+        let io = |kind| mysql::Error::IoError(std::io::Error::new(kind, "x"));
+        assert_eq!(
+            Failure::of(&io(std::io::ErrorKind::WouldBlock)),
+            Failure::Unanswered
+        );
+        assert_eq!(
+            Failure::of(&io(std::io::ErrorKind::TimedOut)),
+            Failure::Unanswered
+        );
+        assert_eq!(
+            Failure::of(&io(std::io::ErrorKind::ConnectionReset)),
+            Failure::Connection
+        );
+        assert!(Failure::Unanswered.ends_connection());
+        assert!(!Failure::Interrupted.ends_connection());
     }
 }

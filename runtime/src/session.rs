@@ -23,7 +23,7 @@
 
 use crate::held::HeldLock;
 use crate::pool::{Pool, PooledConn};
-use crate::server::{self, ConnId, GetLock, Instance};
+use crate::server::{ConnId, Failure, GetLock, Instance};
 use crate::wait::{Deadline, Wait};
 use crate::Error;
 use std::cell::RefCell;
@@ -132,7 +132,7 @@ impl Verdict {
         match answer {
             Ok(Some(holder)) if holder == conn.server => Verdict::Owns,
             Ok(_) => Verdict::Lost,
-            Err(err) if server::is_connection_error(&err) => Verdict::Lost,
+            Err(err) if Failure::of(&err).ends_connection() => Verdict::Lost,
             Err(err) => Verdict::Unknown(err),
         }
     }
@@ -227,9 +227,8 @@ impl Session {
                 // guard of this session released on another thread must not
                 // wait for it (nothing it could touch is held now).
                 drop(link);
-                let fresh = self.pool.checkout(deadline.instant());
-                connection_wait = started.elapsed();
-                let fresh = fresh?;
+                let fresh = self.pool.checkout(deadline.instant())?;
+                connection_wait = fresh.waited;
                 opened_now = !fresh.reused;
                 link = self.link();
                 self.book().instance = Some(fresh.get().instance().clone());
@@ -275,46 +274,55 @@ impl Session {
                 Ok(GetLock::Null) => Error::Interrupted {
                     name: server_name.to_string(),
                 },
-                Err(err) if server::is_deadlock(&err) => Error::Deadlock {
-                    name: server_name.to_string(),
-                },
-                Err(err) if server::is_interrupted(&err) => Error::Interrupted {
-                    name: server_name.to_string(),
-                },
-                Err(err) if server::is_unsupported(&err) => Error::Unsupported {
-                    name: server_name.to_string(),
-                    source: Box::new(err),
-                },
-                Err(err) if server::is_unanswered(&err) => {
-                    // The server may still be waiting in GET_LOCK, and grant
-                    // the lock later to a session nobody will release: end
-                    // that session first (best effort: if the server is
-                    // unreachable, its session ends when its wait does).
-                    let instance = conn.get().instance().clone();
-                    self.close(&mut link);
-                    let _ = self.pool.kill(id, &instance);
-                    return Err(Error::Unanswered {
-                        name: server_name.to_string(),
-                        during: "GET_LOCK",
-                        waited: started.elapsed(),
-                    });
-                }
-                Err(err) if server::is_connection_error(&err) => {
-                    // The session is gone on the server, and with it every
-                    // lock it held. When it held none and the connection had
-                    // sat idle, it most likely died idle (a server restart,
-                    // wait_timeout): retry on another.
-                    let stale = !opened_now && !self.book().uses(id);
-                    self.close(&mut link);
-                    if stale {
-                        continue;
+                Err(err) => {
+                    let name = server_name.to_string();
+                    match Failure::of(&err) {
+                        Failure::Deadlock => Error::Deadlock { name },
+                        Failure::Interrupted => Error::Interrupted { name },
+                        Failure::Unsupported => Error::Unsupported {
+                            name,
+                            source: Box::new(err),
+                        },
+                        Failure::NameRefused => Error::InvalidName {
+                            name,
+                            reason: "the server refused the name as too long; with \
+                                     exact names, MySQL takes at most 64 characters and \
+                                     MariaDB 192 bytes",
+                        },
+                        Failure::Unanswered => {
+                            // The server may still be waiting in GET_LOCK, and
+                            // grant the lock later to a session nobody will
+                            // release: end that session first (best effort:
+                            // if the server is unreachable, its session ends
+                            // when its wait does).
+                            let instance = conn.get().instance().clone();
+                            self.close(&mut link);
+                            let _ = self.pool.kill(id, &instance);
+                            return Err(Error::Unanswered {
+                                name,
+                                during: "GET_LOCK",
+                                waited: started.elapsed(),
+                            });
+                        }
+                        Failure::Connection => {
+                            // The session is gone on the server, and with it
+                            // every lock it held. When it held none and the
+                            // connection had sat idle, it most likely died
+                            // idle (a server restart, wait_timeout): retry on
+                            // another.
+                            let stale = !opened_now && !self.book().uses(id);
+                            self.close(&mut link);
+                            if stale {
+                                continue;
+                            }
+                            return Err(Error::Disconnected {
+                                name,
+                                source: Box::new(err),
+                            });
+                        }
+                        Failure::Other => Error::mysql("GET_LOCK", err),
                     }
-                    return Err(Error::Disconnected {
-                        name: server_name.to_string(),
-                        source: Box::new(err),
-                    });
                 }
-                Err(err) => Error::mysql("GET_LOCK", err),
             };
             self.give_back_if_unused(&mut link);
             return Err(error);
@@ -492,16 +500,17 @@ impl Session {
             if let Some(conn) = link.conn.as_mut() {
                 return match conn.conn().is_used_lock(server_name) {
                     Ok(holder) => Ok(holder),
-                    Err(err) if server::is_connection_error(&err) => {
-                        let unanswered_now = server::is_unanswered(&err);
-                        self.close(&mut link);
-                        Err(if unanswered_now {
+                    Err(err) => {
+                        let failure = Failure::of(&err);
+                        if failure.ends_connection() {
+                            self.close(&mut link);
+                        }
+                        Err(if failure == Failure::Unanswered {
                             unanswered(started)
                         } else {
                             Error::mysql(during, err)
                         })
                     }
-                    Err(err) => Err(Error::mysql(during, err)),
                 };
             }
         }
@@ -513,9 +522,11 @@ impl Session {
                     self.pool.checkin(conn);
                     return Ok(holder);
                 }
-                Err(err) if server::is_unanswered(&err) => return Err(unanswered(started)),
-                Err(err) if conn.reused && server::is_connection_error(&err) => continue,
-                Err(source) => return Err(Error::mysql(during, source)),
+                Err(err) => match Failure::of(&err) {
+                    Failure::Unanswered => return Err(unanswered(started)),
+                    Failure::Connection if conn.reused => continue,
+                    _ => return Err(Error::mysql(during, err)),
+                },
             }
         }
     }

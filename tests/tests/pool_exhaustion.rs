@@ -80,3 +80,59 @@ fn waits_for_a_connection_are_bounded_by_the_timeout() {
         "every connection is back: {status:?}"
     );
 }
+
+#[test]
+fn a_timeout_says_how_much_of_it_went_to_waiting_for_a_connection() {
+    let url = testkit::setup();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    mysql_lock::register("one-conn", &format!("{url}{separator}pool_max=1")).unwrap();
+    let contended = testkit::unique("contended");
+    // Another thread holds the contended lock.
+    let (outside_tx, outside_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let outside = {
+        let lock = Lock::new(contended.as_str());
+        thread::spawn(move || {
+            let guard = lock.acquire().unwrap();
+            outside_tx.send(()).unwrap();
+            let _ = release_rx.recv();
+            guard.release().unwrap();
+        })
+    };
+    outside_rx.recv().unwrap();
+    // The alias's only connection is busy for 400 ms.
+    let (held_tx, held_rx) = mpsc::channel();
+    let busy = {
+        let lock = Lock::new(testkit::unique("busy-one")).using("one-conn");
+        thread::spawn(move || {
+            let guard = lock.acquire().unwrap();
+            held_tx.send(()).unwrap();
+            thread::sleep(Duration::from_millis(400));
+            guard.release().unwrap();
+        })
+    };
+    held_rx.recv().unwrap();
+    let err = Lock::new(contended.as_str())
+        .using("one-conn")
+        .timeout(Duration::from_millis(800))
+        .acquire()
+        .unwrap_err();
+    match &err {
+        Error::Timeout {
+            connection_wait, ..
+        } => assert!(
+            *connection_wait >= Duration::from_millis(300)
+                && *connection_wait < Duration::from_millis(700),
+            "{connection_wait:?}"
+        ),
+        other => panic!("expected Timeout, got {other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .contains("waiting for a free pooled connection"),
+        "{err}"
+    );
+    busy.join().unwrap();
+    release_tx.send(()).unwrap();
+    outside.join().unwrap();
+}
