@@ -314,12 +314,6 @@ impl Failure {
             _ => Failure::Other,
         }
     }
-
-    /// Whether the connection must be closed: everything it held is gone
-    /// or can't be trusted.
-    pub(crate) fn ends_connection(self) -> bool {
-        matches!(self, Failure::Unanswered | Failure::Connection)
-    }
 }
 
 /// The client gave up waiting for the answer (the socket's receive
@@ -382,7 +376,5 @@ mod tests {
             Failure::of(&io(std::io::ErrorKind::ConnectionReset)),
             Failure::Connection
         );
-        assert!(Failure::Unanswered.ends_connection());
-        assert!(!Failure::Interrupted.ends_connection());
     }
 }

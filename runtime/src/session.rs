@@ -122,6 +122,9 @@ enum Verdict {
     /// Gone, or not the session that took the locks (a proxy that switched
     /// sessions): close the connection; every lock on it is lost.
     Lost,
+    /// No answer in time: as `Lost`, and the server session, which may
+    /// still hold the locks, is killed from another connection.
+    Unanswered,
     /// Not an answer about the lock (a killed query, say): claims nothing.
     Unknown(mysql::Error),
 }
@@ -132,8 +135,11 @@ impl Verdict {
         match answer {
             Ok(Some(holder)) if holder == conn.server => Verdict::Owns,
             Ok(_) => Verdict::Lost,
-            Err(err) if Failure::of(&err).ends_connection() => Verdict::Lost,
-            Err(err) => Verdict::Unknown(err),
+            Err(err) => match Failure::of(&err) {
+                Failure::Unanswered => Verdict::Unanswered,
+                Failure::Connection => Verdict::Lost,
+                _ => Verdict::Unknown(err),
+            },
         }
     }
 }
@@ -176,6 +182,20 @@ impl Session {
     fn close(&self, link: &mut Link) {
         if let Some(conn) = link.conn.take() {
             self.book().mark_lost_on(conn.id());
+        }
+    }
+
+    /// Closes a connection whose server did not answer in time, after
+    /// killing its server session from another connection: that session
+    /// may still hold locks (or wait for one), and across a broken network
+    /// path the server would keep them until its `wait_timeout`. Best
+    /// effort, bounded by the statement timeout: when the server can't be
+    /// reached either, its session ends when the server notices.
+    fn abandon(&self, link: &mut Link) {
+        if let Some(conn) = link.conn.as_ref() {
+            let (id, instance) = (conn.id(), conn.get().instance().clone());
+            self.close(link);
+            let _ = self.pool.kill(id, &instance);
         }
     }
 
@@ -292,12 +312,8 @@ impl Session {
                         Failure::Unanswered => {
                             // The server may still be waiting in GET_LOCK, and
                             // grant the lock later to a session nobody will
-                            // release: end that session first (best effort:
-                            // if the server is unreachable, its session ends
-                            // when its wait does).
-                            let instance = conn.get().instance().clone();
-                            self.close(&mut link);
-                            let _ = self.pool.kill(id, &instance);
+                            // release: end that session first.
+                            self.abandon(&mut link);
                             return Err(Error::Unanswered {
                                 name,
                                 during: "GET_LOCK",
@@ -404,21 +420,20 @@ impl Session {
             return Err(lock.lost_error());
         }
         let conn = link.conn.as_mut().expect("checked above");
-        match conn.conn().release_lock(lock.server_name()) {
-            Ok(Some(1)) if !lock.is_lost() => {
-                self.give_back_if_unused(&mut link);
-                Ok(())
-            }
-            _ => {
-                // Not ours any more (or known lost), or the connection
-                // failed: close it, so the server frees whatever it still
-                // holds. Other locks of this session are lost with it, and
-                // their guards say so.
-                lock.mark_lost();
-                self.close(&mut link);
-                Err(lock.lost_error())
-            }
+        let answer = conn.conn().release_lock(lock.server_name());
+        if matches!(answer, Ok(Some(1))) && !lock.is_lost() {
+            self.give_back_if_unused(&mut link);
+            return Ok(());
         }
+        // Not ours any more (or known lost), or the connection failed:
+        // close it, so the server frees whatever it still holds. Other locks
+        // of this session are lost with it, and their guards say so.
+        lock.mark_lost();
+        match answer {
+            Err(err) if Failure::of(&err) == Failure::Unanswered => self.abandon(&mut link),
+            _ => self.close(&mut link),
+        }
+        Err(lock.lost_error())
     }
 
     /// Confirms with the server that `lock`'s connection still owns it
@@ -435,6 +450,11 @@ impl Session {
             Verdict::Lost => {
                 lock.mark_lost();
                 self.close(&mut link);
+                Err(lock.lost_error())
+            }
+            Verdict::Unanswered => {
+                lock.mark_lost();
+                self.abandon(&mut link);
                 Err(lock.lost_error())
             }
             Verdict::Unknown(err) => Err(Error::mysql("IS_USED_LOCK", err)),
@@ -477,6 +497,7 @@ impl Session {
         match Verdict::of_check(answer, id) {
             Verdict::Owns | Verdict::Unknown(_) => {}
             Verdict::Lost => self.close(&mut link),
+            Verdict::Unanswered => self.abandon(&mut link),
         }
         link.last_checked.map(|at| at + interval)
     }
@@ -502,8 +523,10 @@ impl Session {
                     Ok(holder) => Ok(holder),
                     Err(err) => {
                         let failure = Failure::of(&err);
-                        if failure.ends_connection() {
-                            self.close(&mut link);
+                        match failure {
+                            Failure::Unanswered => self.abandon(&mut link),
+                            Failure::Connection => self.close(&mut link),
+                            _ => {}
                         }
                         Err(if failure == Failure::Unanswered {
                             unanswered(started)

@@ -21,6 +21,9 @@ struct Shared {
     freeze_new: AtomicBool,
     /// Each flow's own switch.
     flows: Mutex<Vec<Arc<AtomicBool>>>,
+    /// The local ports of the connections to the server: the server shows
+    /// them as the client's port (`HOST` in `PROCESSLIST`).
+    upstream_ports: Mutex<Vec<u16>>,
     stop: AtomicBool,
 }
 
@@ -49,6 +52,9 @@ impl Proxy {
                         let Ok(server) = TcpStream::connect(target) else {
                             continue;
                         };
+                        if let Ok(local) = server.local_addr() {
+                            accepting.upstream_ports.lock().unwrap().push(local.port());
+                        }
                         for (from, to) in [
                             (client.try_clone().unwrap(), server.try_clone().unwrap()),
                             (server, client),
@@ -74,6 +80,21 @@ impl Proxy {
             "mysql://root@127.0.0.1:{}/test?prefer_socket=false",
             self.port
         )
+    }
+
+    /// Whether the server session with this `CONNECTION_ID()` came through
+    /// this proxy (by its client port in `information_schema.PROCESSLIST`).
+    pub fn carries(&self, admin: &mut mysql::Conn, connection_id: u64) -> bool {
+        use mysql::prelude::Queryable;
+        let host: Option<String> = admin
+            .exec_first(
+                "SELECT HOST FROM information_schema.PROCESSLIST WHERE ID = ?",
+                (connection_id,),
+            )
+            .ok()
+            .flatten();
+        let port = host.and_then(|host| host.rsplit_once(':')?.1.parse::<u16>().ok());
+        port.is_some_and(|port| self.shared.upstream_ports.lock().unwrap().contains(&port))
     }
 
     /// Every flow, existing and new, stops forwarding (a hung server).

@@ -11,6 +11,15 @@
 //! writes it back plus one, without a transaction (a lost update whenever
 //! two holders overlap). Prints `acquired=N`.
 //!
+//! `lock-helper fenced URL NAME ITERATIONS TABLE`: like `counter`, under
+//! faults: the write is fenced by the lock (`... WHERE IS_USED_LOCK(name) =
+//! <our connection id>`, so a holder that lost its lock can't write), made
+//! on a data connection to `DATA_URL`, and failures are counted instead of
+//! fatal. The lock waits `LOCK_TIMEOUT_MS` (default 3000); checks run every
+//! `CHECK_MS` (default 100), statements are bounded by `READ_TIMEOUT_MS`
+//! (default 1000); each hold lasts `HOLD_MS` (default 2). Prints `acquired=N accepted=N rejected=N lost=N
+//! rejected_not_lost=N errors=N`.
+//!
 //! `lock-helper hold URL NAME SECONDS`: takes the lock, prints `held ID`,
 //! holds it SECONDS, releases, prints `released`; on failure prints
 //! `error: MESSAGE` and exits 1.
@@ -28,8 +37,22 @@ fn main() {
         args.get(i)
             .unwrap_or_else(|| panic!("missing argument {i}: see the source"))
     };
+    let env_ms = |var: &str, default: u64| {
+        Duration::from_millis(
+            std::env::var(var)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default),
+        )
+    };
     // "-": don't register; the default alias then comes from DATABASE_URL.
-    if arg(2) != "-" {
+    if arg(1) == "fenced" {
+        let opts = mysql::Opts::from_url(arg(2)).expect("url");
+        let opts =
+            mysql::OptsBuilder::from_opts(opts).read_timeout(Some(env_ms("READ_TIMEOUT_MS", 1000)));
+        mysql_lock::register_opts("default", opts.into()).expect("register");
+        mysql_lock::set_check_interval(env_ms("CHECK_MS", 100));
+    } else if arg(2) != "-" {
         mysql_lock::register("default", arg(2)).expect("register");
     }
     let lock = mysql_lock::Lock::new(arg(3).as_str()).timeout(Duration::from_secs(60));
@@ -72,6 +95,61 @@ fn main() {
                 guard.release().expect("release");
             }
             println!("acquired={iterations}");
+        }
+        "fenced" => {
+            use mysql::prelude::Queryable;
+            let iterations: u32 = arg(4).parse().expect("iterations");
+            let table = arg(5);
+            let lock = lock.timeout(env_ms("LOCK_TIMEOUT_MS", 3000));
+            let server_name = lock.server_name().expect("name").to_owned();
+            let data_url = std::env::var("DATA_URL").expect("DATA_URL");
+            let mut data =
+                mysql::Conn::new(mysql::Opts::from_url(&data_url).expect("url")).expect("connect");
+            let select = format!("SELECT n FROM {table} WHERE name = ?");
+            let update = format!("UPDATE {table} SET n = ? WHERE name = ? AND IS_USED_LOCK(?) = ?");
+            let row = arg(3);
+            let (mut acquired, mut accepted, mut rejected) = (0, 0, 0);
+            let (mut lost, mut rejected_not_lost, mut errors) = (0, 0, 0);
+            for _ in 0..iterations {
+                let guard = match lock.acquire() {
+                    Ok(guard) => guard,
+                    Err(err) => {
+                        eprintln!("acquire: {err}");
+                        errors += 1;
+                        continue;
+                    }
+                };
+                acquired += 1;
+                let n: u64 = data
+                    .exec_first(&select, (row,))
+                    .expect("read")
+                    .expect("row");
+                std::thread::sleep(env_ms("HOLD_MS", 2));
+                data.exec_drop(&update, (n + 1, row, &server_name, guard.connection_id()))
+                    .expect("write");
+                let written = data.affected_rows() == 1;
+                if written {
+                    accepted += 1;
+                } else {
+                    rejected += 1;
+                }
+                match guard.release() {
+                    Ok(()) => {
+                        if !written {
+                            rejected_not_lost += 1;
+                        }
+                    }
+                    Err(mysql_lock::Error::LockLost { .. }) => lost += 1,
+                    Err(err) => {
+                        eprintln!("release: {err}");
+                        errors += 1;
+                    }
+                }
+            }
+            println!(
+                "acquired={acquired} accepted={accepted} rejected={rejected} lost={lost} \
+                 rejected_not_lost={rejected_not_lost} errors={errors}"
+            );
         }
         "hold" => {
             let seconds: f64 = arg(4).parse().expect("seconds");
