@@ -1,12 +1,51 @@
 //! Mutually exclusive work across threads, processes and machines, with the
 //! named user locks of a MySQL or MariaDB server (`GET_LOCK`,
-//! `RELEASE_LOCK`, `IS_USED_LOCK`).
+//! `RELEASE_LOCK`, `IS_USED_LOCK`). If your workers already share a
+//! database, they already share a lock service.
+//!
+//! ```toml
+//! [dependencies]
+//! mysql-lock = "0.1"
+//! ```
+//!
+//! # The attribute
+//!
+//! The main way in: [`#[mysql_lock]`](macro@mysql_lock) makes a function run
+//! only while it holds a named lock, released on every way out.
+//!
+//! ```no_run
+//! use mysql_lock::mysql_lock;
+//!
+//! #[mysql_lock(name = "nightly-report", timeout = 2.0)]
+//! fn nightly_report(day: u32) -> Result<usize, mysql_lock::Error> {
+//!     // Runs on one worker at a time, fleet-wide.
+//!     Ok(day as usize)
+//! }
+//!
+//! mysql_lock::register("default", "mysql://app:secret@db:3306/jobs")?;
+//! match nightly_report(20261130) {
+//!     Ok(rows) => println!("{rows} rows"),
+//!     Err(mysql_lock::Error::Timeout { .. }) => println!("another worker has it"),
+//!     Err(other) => return Err(other),
+//! }
+//! # Ok::<(), mysql_lock::Error>(())
+//! ```
+//!
+//! The function returns a `Result` whose error type converts from
+//! [`Error`]: when the lock can't be had, the body does not run and the
+//! caller gets `Err(E::from(error))`; when the lock was lost while the body
+//! ran, a successful result becomes [`Error::LockLost`]. Re-entrance that
+//! the macro can see is a compile error; [`macro@jobs`] on a module checks
+//! the calls between its functions, and the order of their locks.
+//!
+//! # The `Lock` API
+//!
+//! For code that decides at run time what to lock, or holds a lock across
+//! calls:
 //!
 //! ```no_run
 //! use mysql_lock::{Error, Lock};
 //! use std::time::Duration;
-//!
-//! mysql_lock::register("default", "mysql://root@127.0.0.1:3306/test")?;
 //!
 //! let lock = Lock::new("nightly-report").timeout(Duration::from_secs(2));
 //! match lock.acquire() {
@@ -28,32 +67,74 @@
 //! [`Lock::using`]; when the default alias was never registered, it comes
 //! from the `DATABASE_URL` environment variable.
 //!
+//! TLS needs one of the features `rustls-tls-ring` (no system library),
+//! `native-tls` (the system's OpenSSL) or `rustls-tls` (aws-lc); without
+//! one, the crate builds no TLS code at all.
+//!
 //! # Lock sessions
 //!
 //! The locks one thread holds through one alias live on one connection,
 //! taken from the alias's pool with the first lock and given back after the
 //! last release. Consequences:
 //!
-//! - taking a lock the thread already holds is [`Error::Reentrant`] at once;
+//! - taking a lock the thread already holds is [`Error::Reentrant`] at once,
+//!   also through another alias of the same running server and database;
 //! - two threads taking two locks in opposite orders get [`Error::Deadlock`]
 //!   from the server at once, instead of waiting for their timeouts;
+//! - another thread is another holder, even one the holder started (a
+//!   scoped thread, a rayon task): it waits, and when it times out because
+//!   its holder is in this process, [`Error::Timeout`] says which thread;
 //! - a connection goes back to the pool only when `RELEASE_LOCK` answered 1
 //!   for every lock it held; otherwise it is closed, so the server frees
-//!   whatever it held, and the release reports [`Error::LockLost`].
+//!   whatever it held, and the release reports [`Error::LockLost`];
+//! - after a `fork()`, the child holds none of its parent's locks and never
+//!   touches the parent's connections: its first lock opens its own.
 //!
 //! An uncontended acquire + release costs two round trips (`GET_LOCK`,
 //! `RELEASE_LOCK`): the pool neither pings nor resets connections.
+//!
+//! # Faults
+//!
+//! - **Every wait is bounded.** An acquire returns within its timeout plus
+//!   one second, whatever the server does (plus, rarely, one statement
+//!   timeout while a background check is in flight on a connection that
+//!   stopped answering); every other statement within the alias's
+//!   statement timeout (the driver's `read_timeout`, default 5 s), which
+//!   never cuts a lock's own wait short. A server that does not answer is
+//!   [`Error::Unanswered`].
+//! - **Lost locks are noticed.** A background thread per alias confirms
+//!   every [check interval](set_check_interval) (default 5 s) that each
+//!   holding connection still owns its locks, so [`HeldLock::is_lost`] lags
+//!   a loss by at most one interval plus a round trip. One rule for the
+//!   check, [`LockGuard::verify`] and releases: a connection error, an
+//!   unanswered statement or an answer that the lock is not ours closes the
+//!   connection, and every lock on it is lost; any other error (a killed
+//!   query) claims nothing.
+//! - **No session is left behind.** When the client gives up on a
+//!   statement (a `GET_LOCK` in flight included), the server session is
+//!   killed from another connection before the error is returned, so that
+//!   the server never grants, or keeps, a lock nobody will release.
+//! - **Fence what must not run twice.** A lost lock can't be un-lost: work
+//!   that must never overlap can make its writes conditional on the lock,
+//!   `... WHERE IS_USED_LOCK(name) = <guard.connection_id()>`, as the
+//!   stress test does.
 //!
 //! # Lock names
 //!
 //! The name sent to the server is `<database>.<name>` when the alias's URL
 //! names a database (as django-mysql does), else `<name>`. MySQL folds names
 //! to lower case and allows 64 characters; MariaDB is case-sensitive and
-//! allows 192 bytes. So that one name locks one thing on both, a full name
-//! that is longer than 64 bytes, or not plain lower-case printable ASCII, or
-//! contains `#`, is sent as a readable prefix, `#` and 16 hex digits of its
-//! SHA-256 (see [`Lock::name`]; `Job` becomes `test.job#62a8020568ac428b`).
+//! allows 192 bytes. So that one name locks one thing on both, a name that
+//! is not plain lower-case printable ASCII, or is too long, or contains
+//! `#`, is sent as a readable prefix, `#` and 16 hex digits of its SHA-256
+//! (see [`Lock::server_name`]; `Job` becomes `test.job#62a8020568ac428b`).
 //! Plain names are sent unchanged, exactly as django-mysql sends them.
+//!
+//! # Async
+//!
+//! Not yet: locks belong to threads, and taking one blocks the thread.
+//! Inside tokio, call a locked function through
+//! `tokio::task::spawn_blocking`.
 //!
 //! # Server caveats
 //!
@@ -61,12 +142,16 @@
 //!   locks with a warning, and on a replica's applier thread `GET_LOCK`
 //!   returns 1 without locking: take locks on the primary.
 //! - **Clusters** such as Galera: each node has its own locks; every worker
-//!   must reach the same node.
+//!   must reach the same node, and a node with `wsrep_on` refuses user locks
+//!   ([`Error::Unsupported`]).
 //! - **Connection proxies** that multiplex sessions (ProxySQL, MaxScale in
 //!   some modes) break session-bound locks unless they pin the session.
-//! - **`wait_timeout`** closes an idle connection and frees its locks; keep
-//!   it longer than the longest job.
+//! - **`wait_timeout`** closes an idle connection and frees its locks; the
+//!   background check keeps a holder's connection busy enough.
 
+// One audited `unsafe` block: setting a socket's receive timeout
+// (`server.rs`), which the driver offers only at connect time.
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 mod error;
@@ -94,8 +179,8 @@ pub use mysql;
 
 pub use mysql_lock_macros::{jobs, mysql_lock};
 
-/// What code generated by [`mysql_lock`] calls. Not a public API: it may
-/// change in any release (the macro crate is pinned to this exact version).
+// What code generated by `#[mysql_lock]` calls. Not a public API: it may
+// change in any release (the macro crate is pinned to this exact version).
 #[doc(hidden)]
 pub mod __private;
 

@@ -280,7 +280,7 @@ impl Lock {
     }
 
     /// The `CONNECTION_ID()` of the session holding the lock, or `None` when
-    /// it is free. Compare with [`LockGuard::connection_id`], or look the
+    /// it is free. Compare with [`HeldLock::connection_id`](crate::HeldLock::connection_id), or look the
     /// session up in `SHOW PROCESSLIST`.
     ///
     /// # Errors

@@ -1,4 +1,6 @@
-//! Finds the MySQL/MariaDB server the tests and the demo run against.
+//! Finds the MySQL/MariaDB server the tests, the bench and the demo's test
+//! run against, and the fault-injection tools they share (a freezable
+//! proxy, a private server to restart).
 //!
 //! The URL is `MYSQL_URL`, else `DATABASE_URL`, else
 //! `mysql://root@127.0.0.1:3306/test`. When nothing answers there and
@@ -6,6 +8,8 @@
 //! temporary directory on a free port, and stopped when the process that
 //! started it exits. When neither works, [`url`] panics with a message that
 //! says how to install a server: a test about locking never skips silently.
+
+#![forbid(unsafe_code)]
 
 mod proxy;
 
