@@ -29,7 +29,7 @@ pub enum Error {
     /// timeout (with a zero timeout: at the one attempt). Returned by
     /// [`Lock::acquire`](crate::Lock::acquire) and annotated functions;
     /// never for a NULL result or a server error.
-    #[error("{}", timeout_message(.name, *.timeout, *.connection_wait, .held_here.as_deref()))]
+    #[error("{}", timeout_message(.name, *.timeout, *.connection_wait, .holder.as_ref()))]
     Timeout {
         /// The name as sent to the server.
         name: String,
@@ -39,11 +39,10 @@ pub enum Error {
         /// (`pool_max` connections were all holding locks) before the
         /// server was asked.
         connection_wait: Duration,
-        /// When the holder is another thread of this process: which thread,
-        /// and for how long it has held the lock. Waiting for it from a
-        /// helper thread of the holder never ends well (see the docs of
-        /// [`Lock`](crate::Lock)).
-        held_here: Option<String>,
+        /// Who held the lock when the wait ran out, asked of the server
+        /// then (one more round trip, on this path only); `None` when it
+        /// was released meanwhile or the question failed.
+        holder: Option<Holder>,
     },
 
     /// The current thread already holds this lock, so taking it again would
@@ -246,20 +245,59 @@ pub enum Error {
     },
 }
 
+/// The session holding a lock, as the server and this process know it: in
+/// [`Error::Timeout`].
+///
+/// ```
+/// # fn show(err: &mysql_lock::Error) {
+/// if let mysql_lock::Error::Timeout { holder: Some(holder), .. } = err {
+///     println!("held by connection {}", holder.connection_id);
+///     if let Some(thread) = &holder.thread {
+///         println!("a thread of this very process: {thread}");
+///     }
+/// }
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Holder {
+    /// Its `CONNECTION_ID()`.
+    pub connection_id: u64,
+    /// The account, as `PROCESSLIST` shows it.
+    pub user: Option<String>,
+    /// The client's host and port, as `PROCESSLIST` shows it.
+    pub host: Option<String>,
+    /// When the holder is a thread of this process: which one (its name
+    /// and id), and for how long it has held the lock.
+    pub thread: Option<String>,
+}
+
+impl std::fmt::Display for Holder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "connection {}", self.connection_id)?;
+        match (&self.user, &self.host) {
+            (Some(user), Some(host)) => write!(f, " ({user}@{host})")?,
+            (None, Some(host)) => write!(f, " ({host})")?,
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
 /// The message of [`Error::Timeout`]: what happened, as precisely as known,
 /// and what the caller can do.
 fn timeout_message(
     name: &str,
     timeout: Duration,
     connection_wait: Duration,
-    held_here: Option<&str>,
+    holder: Option<&Holder>,
 ) -> String {
+    let by = holder.map_or_else(|| "another session".to_owned(), Holder::to_string);
     let mut message = if timeout.is_zero() {
-        format!("lock `{name}` is held by another session (one attempt, without waiting)")
+        format!("lock `{name}` is held by {by} (one attempt, without waiting)")
     } else {
         format!(
-            "timed out after {timeout:?} waiting for lock `{name}`: another session held it \
-             the whole time"
+            "timed out after {timeout:?} waiting for lock `{name}`: {by} held it the whole time"
         )
     };
     if !connection_wait.is_zero() {
@@ -267,9 +305,9 @@ fn timeout_message(
             " ({connection_wait:?} of it waiting for a free pooled connection)"
         ));
     }
-    match held_here {
-        Some(holder) => message.push_str(&format!(
-            "; the holder is in this process: {holder}. A thread holding a lock can't \
+    match holder.and_then(|holder| holder.thread.as_deref()) {
+        Some(thread) => message.push_str(&format!(
+            "; the holder is in this process: {thread}. A thread holding a lock can't \
              wait for it from another thread it started (it would wait for itself): \
              pass the work down without taking the lock again"
         )),

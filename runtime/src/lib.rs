@@ -165,7 +165,7 @@ mod server;
 mod session;
 mod wait;
 
-pub use error::Error;
+pub use error::{Error, Holder};
 pub use held::HeldLock;
 pub use lock::{current, Lock, LockGuard};
 pub use monitor::{check_interval, set_check_interval, DEFAULT_CHECK_INTERVAL};

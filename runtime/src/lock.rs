@@ -224,7 +224,7 @@ impl Lock {
     /// ```
     #[must_use = "the lock is released as soon as the guard is dropped"]
     pub fn acquire(&self) -> Result<LockGuard, Error> {
-        self.acquire_within(self.timeout)
+        self.acquire_within(self.timeout, true)
     }
 
     /// Makes one attempt without waiting: `Ok(None)` when another session
@@ -243,17 +243,25 @@ impl Lock {
     /// ```
     #[must_use = "the lock is released as soon as the guard is dropped"]
     pub fn try_acquire(&self) -> Result<Option<LockGuard>, Error> {
-        match self.acquire_within(Duration::ZERO) {
+        // A busy lock is an answer here, not an error: no question about
+        // its holder.
+        match self.acquire_within(Duration::ZERO, false) {
             Ok(guard) => Ok(Some(guard)),
             Err(Error::Timeout { .. }) => Ok(None),
             Err(err) => Err(err),
         }
     }
 
-    fn acquire_within(&self, timeout: Duration) -> Result<LockGuard, Error> {
+    fn acquire_within(&self, timeout: Duration, describe_holder: bool) -> Result<LockGuard, Error> {
         let resolved = self.resolve()?;
         let session = session::current(&resolved.pool);
-        let held = session.acquire(&self.name, &resolved.server_name, &self.alias, timeout)?;
+        let held = session.acquire(
+            &self.name,
+            &resolved.server_name,
+            &self.alias,
+            timeout,
+            describe_holder,
+        )?;
         Ok(LockGuard {
             session: Some(session),
             held,

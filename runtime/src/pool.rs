@@ -305,7 +305,7 @@ impl Pool {
     /// and is abandoned when late; if it completes later it is closed.
     fn connect(&self, limit: Duration) -> Result<ServerConn, Error> {
         let started = Instant::now();
-        let opts = self.opts.clone();
+        let opts = self.with_connect_attrs();
         let (tx, rx) = mpsc::sync_channel(1);
         let statement_timeout = self.statement_timeout;
         let spawned = thread::Builder::new()
@@ -346,6 +346,44 @@ impl Pool {
             )),
         }
     }
+}
+
+impl Pool {
+    /// The options with connection attributes that say which worker this
+    /// is, for `performance_schema.session_connect_attrs` (the driver adds
+    /// `program_name`, `_pid`, `_os`, ...): the alias, the host, and the
+    /// thread that opened the connection (a lock session's connection
+    /// serves the thread that took it from the pool, until its last lock is
+    /// released). The user's own attributes are kept.
+    fn with_connect_attrs(&self) -> mysql::Opts {
+        let mut attrs = self.opts.get_connect_attrs().cloned().unwrap_or_default();
+        let mut add = |key: &str, value: String| {
+            attrs.entry(key.to_owned()).or_insert(value);
+        };
+        add("mysql_lock_alias", self.alias.clone());
+        add("mysql_lock_version", env!("CARGO_PKG_VERSION").to_owned());
+        if let Some(host) = hostname() {
+            add("mysql_lock_host", host);
+        }
+        let thread = std::thread::current();
+        add(
+            "mysql_lock_thread",
+            format!("{} ({:?})", thread.name().unwrap_or("unnamed"), thread.id()),
+        );
+        mysql::OptsBuilder::from_opts(self.opts.clone())
+            .connect_attrs(Some(attrs))
+            .into()
+    }
+}
+
+/// This machine's name, for the connection attributes.
+fn hostname() -> Option<String> {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
 }
 
 impl PoolState {

@@ -25,7 +25,7 @@ use crate::held::HeldLock;
 use crate::pool::{Pool, PooledConn};
 use crate::server::{ConnId, Failure, GetLock, Instance};
 use crate::wait::{Deadline, Wait};
-use crate::Error;
+use crate::{Error, Holder};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
@@ -221,6 +221,7 @@ impl Session {
         server_name: &Arc<str>,
         alias: &Arc<str>,
         timeout: Duration,
+        describe_holder: bool,
     ) -> Result<HeldLock, Error> {
         // The link first: in a child process after a fork(), it forgets the
         // parent's connection and marks the parent's locks lost.
@@ -289,7 +290,11 @@ impl Session {
                     name: server_name.to_string(),
                     timeout,
                     connection_wait,
-                    held_here: self.holder_in_this_process(server_name),
+                    holder: if describe_holder {
+                        self.describe_holder(conn, server_name)
+                    } else {
+                        None
+                    },
                 },
                 Ok(GetLock::Null) => Error::Interrupted {
                     name: server_name.to_string(),
@@ -376,10 +381,12 @@ impl Session {
         })
     }
 
-    /// Which other thread of this process holds `server_name` through this
-    /// alias, and since when: asked only when a wait timed out.
-    fn holder_in_this_process(&self, server_name: &str) -> Option<String> {
-        self.pool
+    /// Who holds `server_name`, asked when a wait timed out (one round
+    /// trip), and which thread when it is this process.
+    fn describe_holder(&self, conn: &mut PooledConn, server_name: &str) -> Option<Holder> {
+        let (connection_id, user, host) = conn.conn().describe_holder(server_name).ok()??;
+        let thread = self
+            .pool
             .monitor
             .sessions()
             .iter()
@@ -387,14 +394,20 @@ impl Session {
             .find_map(|other| {
                 let book = other.book();
                 let entry = book.held.get(server_name)?;
-                (!entry.lock.is_lost()).then(|| {
+                (entry.lock.connection_id() == connection_id).then(|| {
                     format!(
                         "{}, holding it for {:.1?}",
                         other.thread,
                         entry.lock.held_for()
                     )
                 })
-            })
+            });
+        Some(Holder {
+            connection_id,
+            user,
+            host,
+            thread,
+        })
     }
 
     /// Releases `lock`. A connection whose `RELEASE_LOCK` does not answer 1

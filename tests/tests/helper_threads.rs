@@ -38,11 +38,14 @@ fn a_helper_threads_timeout_names_the_holder_in_this_process() {
     let message = err.to_string();
     match &err {
         Error::Timeout {
-            timeout, held_here, ..
+            timeout, holder, ..
         } => {
             assert_eq!(*timeout, Duration::from_millis(300));
-            let holder = held_here.as_deref().expect("the holder is in this process");
-            assert!(holder.contains("report-runner"), "{holder}");
+            let thread = holder
+                .as_ref()
+                .and_then(|holder| holder.thread.as_deref())
+                .expect("the holder is in this process");
+            assert!(thread.contains("report-runner"), "{thread}");
         }
         other => panic!("expected Timeout, got {other:?}"),
     }

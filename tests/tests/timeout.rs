@@ -7,26 +7,26 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// Holds `name` on another thread until told to stop; returns the stop
-/// sender and the holder's join handle.
-fn hold_elsewhere(name: &str) -> (mpsc::Sender<()>, thread::JoinHandle<()>) {
+/// sender, the holder's join handle and its connection id.
+fn hold_elsewhere(name: &str) -> (mpsc::Sender<()>, thread::JoinHandle<()>, u64) {
     let (held_tx, held_rx) = mpsc::channel();
     let (stop_tx, stop_rx) = mpsc::channel::<()>();
     let lock = Lock::new(name);
     let handle = thread::spawn(move || {
         let guard = lock.acquire().expect("holder acquires");
-        held_tx.send(()).unwrap();
+        held_tx.send(guard.connection_id()).unwrap();
         let _ = stop_rx.recv();
         guard.release().expect("holder releases");
     });
-    held_rx.recv().expect("holder started");
-    (stop_tx, handle)
+    let id = held_rx.recv().expect("holder started");
+    (stop_tx, handle, id)
 }
 
 #[test]
 fn times_out_after_about_the_timeout() {
     testkit::setup();
     let name = testkit::unique("timeout");
-    let (stop, holder) = hold_elsewhere(&name);
+    let (stop, holder, holder_id) = hold_elsewhere(&name);
     for millis in [0u64, 150, 400] {
         let started = Instant::now();
         let err = Lock::new(name.as_str())
@@ -40,7 +40,7 @@ fn times_out_after_about_the_timeout() {
                 timeout,
                 name: reported,
                 connection_wait,
-                held_here,
+                holder,
             } => {
                 assert_eq!(timeout, Duration::from_millis(millis));
                 assert_eq!(reported, format!("test.{name}"));
@@ -48,9 +48,17 @@ fn times_out_after_about_the_timeout() {
                     connection_wait < Duration::from_millis(50),
                     "{connection_wait:?}"
                 );
-                // The holder is a thread of this test process: said so.
-                let held_here = held_here.expect("the holder is found in this process");
-                assert!(held_here.starts_with("thread `"), "{held_here}");
+                // Who holds it, as the server says, and that it is a thread
+                // of this test process.
+                let holder = holder.expect("the holder is described");
+                assert_eq!(holder.connection_id, holder_id);
+                assert!(holder.user.is_some() && holder.host.is_some(), "{holder:?}");
+                let thread = holder.thread.expect("the holder is found in this process");
+                assert!(thread.starts_with("thread `"), "{thread}");
+                assert!(
+                    message.contains(&format!("connection {holder_id}")),
+                    "{message}"
+                );
                 assert!(
                     message.contains("the holder is in this process"),
                     "{message}"
@@ -75,7 +83,7 @@ fn times_out_after_about_the_timeout() {
 fn try_acquire_is_one_attempt() {
     testkit::setup();
     let name = testkit::unique("try");
-    let (stop, holder) = hold_elsewhere(&name);
+    let (stop, holder, _) = hold_elsewhere(&name);
     let started = Instant::now();
     assert!(Lock::new(name.as_str()).try_acquire().unwrap().is_none());
     assert!(started.elapsed() < Duration::from_millis(300));
@@ -93,7 +101,7 @@ fn release_lets_a_waiter_in() {
     testkit::setup();
     let name = testkit::unique("handoff");
     for timeout in [Duration::from_secs(20), Lock::FOREVER] {
-        let (stop, holder) = hold_elsewhere(&name);
+        let (stop, holder, _) = hold_elsewhere(&name);
         let waiter = {
             let lock = Lock::new(name.as_str()).timeout(timeout);
             thread::spawn(move || {
