@@ -29,7 +29,7 @@ pub enum Error {
     /// timeout (with a zero timeout: at the one attempt). Returned by
     /// [`Lock::acquire`](crate::Lock::acquire) and annotated functions;
     /// never for a NULL result or a server error.
-    #[error("{}", timeout_message(.name, *.timeout, *.connection_wait, .holder.as_ref()))]
+    #[error("{}", timeout_message(.name, *.timeout, *.connection_wait, .holder.as_deref()))]
     Timeout {
         /// The name as sent to the server.
         name: String,
@@ -41,8 +41,9 @@ pub enum Error {
         connection_wait: Duration,
         /// Who held the lock when the wait ran out, asked of the server
         /// then (one more round trip, on this path only); `None` when it
-        /// was released meanwhile or the question failed.
-        holder: Option<Holder>,
+        /// was released meanwhile or the question failed. (Boxed: it is
+        /// rare, and every `Result` of the crate carries an `Error`.)
+        holder: Option<Box<Holder>>,
     },
 
     /// The current thread already holds this lock, so taking it again would
@@ -251,6 +252,7 @@ pub enum Error {
 /// ```
 /// # fn show(err: &mysql_lock::Error) {
 /// if let mysql_lock::Error::Timeout { holder: Some(holder), .. } = err {
+///     let holder: &mysql_lock::Holder = holder;
 ///     println!("held by connection {}", holder.connection_id);
 ///     if let Some(thread) = &holder.thread {
 ///         println!("a thread of this very process: {thread}");

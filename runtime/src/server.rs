@@ -192,17 +192,21 @@ impl ServerConn {
 
     /// Who holds `name`: its connection id, user and host, in one round
     /// trip (`None` when nobody does).
-    pub(crate) fn describe_holder(
-        &mut self,
-        name: &str,
-    ) -> mysql::Result<Option<(u64, Option<String>, Option<String>)>> {
+    pub(crate) fn describe_holder(&mut self, name: &str) -> mysql::Result<Option<crate::Holder>> {
         self.bound(Some(self.statement_timeout))?;
         let row: Option<(Option<u64>, Option<String>, Option<String>)> = self.conn.exec_first(
             "SELECT IS_USED_LOCK(?) AS id, p.USER, p.HOST FROM (SELECT 1) AS one \
              LEFT JOIN information_schema.PROCESSLIST AS p ON p.ID = IS_USED_LOCK(?)",
             (name, name),
         )?;
-        Ok(row.and_then(|(id, user, host)| Some((id?, user, host))))
+        Ok(row.and_then(|(id, user, host)| {
+            Some(crate::Holder {
+                connection_id: id?,
+                user,
+                host,
+                thread: None,
+            })
+        }))
     }
 
     /// `KILL CONNECTION id` of a session of ours whose client gave up on it

@@ -383,9 +383,9 @@ impl Session {
 
     /// Who holds `server_name`, asked when a wait timed out (one round
     /// trip), and which thread when it is this process.
-    fn describe_holder(&self, conn: &mut PooledConn, server_name: &str) -> Option<Holder> {
-        let (connection_id, user, host) = conn.conn().describe_holder(server_name).ok()??;
-        let thread = self
+    fn describe_holder(&self, conn: &mut PooledConn, server_name: &str) -> Option<Box<Holder>> {
+        let mut holder = conn.conn().describe_holder(server_name).ok()??;
+        holder.thread = self
             .pool
             .monitor
             .sessions()
@@ -394,7 +394,7 @@ impl Session {
             .find_map(|other| {
                 let book = other.book();
                 let entry = book.held.get(server_name)?;
-                (entry.lock.connection_id() == connection_id).then(|| {
+                (entry.lock.connection_id() == holder.connection_id).then(|| {
                     format!(
                         "{}, holding it for {:.1?}",
                         other.thread,
@@ -402,12 +402,7 @@ impl Session {
                     )
                 })
             });
-        Some(Holder {
-            connection_id,
-            user,
-            host,
-            thread,
-        })
+        Some(Box::new(holder))
     }
 
     /// Releases `lock`. A connection whose `RELEASE_LOCK` does not answer 1

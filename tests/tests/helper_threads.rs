@@ -42,7 +42,7 @@ fn a_helper_threads_timeout_names_the_holder_in_this_process() {
         } => {
             assert_eq!(*timeout, Duration::from_millis(300));
             let thread = holder
-                .as_ref()
+                .as_deref()
                 .and_then(|holder| holder.thread.as_deref())
                 .expect("the holder is in this process");
             assert!(thread.contains("report-runner"), "{thread}");
