@@ -119,6 +119,14 @@
 //!   `... WHERE IS_USED_LOCK(name) = <guard.connection_id()>`, as the
 //!   stress test does.
 //!
+//! # Tracing
+//!
+//! With the feature `tracing`, waits are spans and acquisitions, timeouts
+//! (naming the holder), releases and losses (the background check's too)
+//! are events, at target `mysql_lock`: acquisitions and releases at DEBUG,
+//! timeouts at INFO, losses and failures at WARN. Without the feature
+//! nothing of it is compiled.
+//!
 //! # Lock names
 //!
 //! The name sent to the server is `<database>.<name>` when the alias's URL
@@ -163,6 +171,7 @@ mod pool;
 mod registry;
 mod server;
 mod session;
+mod trace;
 mod wait;
 
 pub use error::{Error, Holder};

@@ -3,7 +3,7 @@
 use crate::held::HeldLock;
 use crate::pool::Pool;
 use crate::session::{self, Session};
-use crate::{names, registry, Error, DEFAULT_ALIAS};
+use crate::{names, registry, trace, Error, DEFAULT_ALIAS};
 use std::fmt;
 use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
@@ -255,13 +255,19 @@ impl Lock {
     fn acquire_within(&self, timeout: Duration, describe_holder: bool) -> Result<LockGuard, Error> {
         let resolved = self.resolve()?;
         let session = session::current(&resolved.pool);
-        let held = session.acquire(
-            &self.name,
-            &resolved.server_name,
-            &self.alias,
-            timeout,
-            describe_holder,
-        )?;
+        let waiting = trace::waiting(&resolved.server_name, &self.alias);
+        let held = session
+            .acquire(
+                &self.name,
+                &resolved.server_name,
+                &self.alias,
+                timeout,
+                describe_holder,
+            )
+            .inspect_err(|error| {
+                trace::failed(&waiting, &resolved.server_name, &self.alias, error);
+            })?;
+        trace::acquired(&waiting, &held);
         Ok(LockGuard {
             session: Some(session),
             held,
@@ -394,7 +400,11 @@ impl LockGuard {
 
     fn release_now(&mut self) -> Result<(), Error> {
         match self.session.take() {
-            Some(session) => session.release(&self.held),
+            Some(session) => {
+                let result = session.release(&self.held);
+                trace::released(&self.held, &result);
+                result
+            }
             None => Ok(()),
         }
     }

@@ -25,7 +25,7 @@ use crate::held::HeldLock;
 use crate::pool::{Pool, PooledConn};
 use crate::server::{ConnId, Failure, GetLock, Instance};
 use crate::wait::{Deadline, Wait};
-use crate::{Error, Holder};
+use crate::{trace, Error, Holder};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
@@ -150,12 +150,18 @@ impl Book {
         self.held.values().any(|entry| entry.lock.conn() == conn)
     }
 
-    fn mark_lost_on(&self, conn: ConnId) {
-        for entry in self.held.values() {
-            if entry.lock.conn() == conn {
-                entry.lock.mark_lost();
-            }
+    /// Marks every lock on `conn` lost; returns them.
+    fn mark_lost_on(&self, conn: ConnId) -> Vec<HeldLock> {
+        let lost: Vec<HeldLock> = self
+            .held
+            .values()
+            .filter(|entry| entry.lock.conn() == conn && !entry.lock.is_lost())
+            .map(|entry| entry.lock.clone())
+            .collect();
+        for lock in &lost {
+            lock.mark_lost();
         }
+        lost
     }
 }
 
@@ -179,9 +185,10 @@ impl Session {
     /// Closes the connection (dropping it sends `COM_QUIT`, so the server
     /// frees whatever it held; a parent's is forgotten instead), and marks
     /// every lock on it lost.
-    fn close(&self, link: &mut Link) {
-        if let Some(conn) = link.conn.take() {
-            self.book().mark_lost_on(conn.id());
+    fn close(&self, link: &mut Link) -> Vec<HeldLock> {
+        match link.conn.take() {
+            Some(conn) => self.book().mark_lost_on(conn.id()),
+            None => Vec::new(),
         }
     }
 
@@ -191,11 +198,14 @@ impl Session {
     /// path the server would keep them until its `wait_timeout`. Best
     /// effort, bounded by the statement timeout: when the server can't be
     /// reached either, its session ends when the server notices.
-    fn abandon(&self, link: &mut Link) {
+    fn abandon(&self, link: &mut Link) -> Vec<HeldLock> {
         if let Some(conn) = link.conn.as_ref() {
             let (id, instance) = (conn.id(), conn.get().instance().clone());
-            self.close(link);
+            let lost = self.close(link);
             let _ = self.pool.kill(id, &instance);
+            lost
+        } else {
+            Vec::new()
         }
     }
 
@@ -440,7 +450,7 @@ impl Session {
         match answer {
             Err(err) if Failure::of(&err) == Failure::Unanswered => self.abandon(&mut link),
             _ => self.close(&mut link),
-        }
+        };
         Err(lock.lost_error())
     }
 
@@ -502,10 +512,13 @@ impl Session {
         let conn = link.conn.as_mut().expect("checked above");
         let answer = conn.conn().is_used_lock(&name);
         link.last_checked = Some(Instant::now());
-        match Verdict::of_check(answer, id) {
-            Verdict::Owns | Verdict::Unknown(_) => {}
+        let lost = match Verdict::of_check(answer, id) {
+            Verdict::Owns | Verdict::Unknown(_) => Vec::new(),
             Verdict::Lost => self.close(&mut link),
             Verdict::Unanswered => self.abandon(&mut link),
+        };
+        for lock in &lost {
+            trace::lost_by_check(lock);
         }
         link.last_checked.map(|at| at + interval)
     }
@@ -532,8 +545,8 @@ impl Session {
                     Err(err) => {
                         let failure = Failure::of(&err);
                         match failure {
-                            Failure::Unanswered => self.abandon(&mut link),
-                            Failure::Connection => self.close(&mut link),
+                            Failure::Unanswered => drop(self.abandon(&mut link)),
+                            Failure::Connection => drop(self.close(&mut link)),
                             _ => {}
                         }
                         Err(if failure == Failure::Unanswered {
