@@ -35,9 +35,14 @@ struct Inner {
     alias: Arc<str>,
     conn: ConnId,
     since: Instant,
+    /// Kept at least this long after `since`.
+    min_hold: Duration,
     /// Set by the background check, or by a failed release of a sibling
     /// lock on the same connection; never cleared.
     lost: AtomicBool,
+    /// Released by its guard before its minimum hold time: kept until then
+    /// by the background thread, and busy for everyone, this thread too.
+    lingering: AtomicBool,
 }
 
 impl HeldLock {
@@ -46,6 +51,7 @@ impl HeldLock {
         server_name: Arc<str>,
         alias: Arc<str>,
         conn: ConnId,
+        min_hold: Duration,
     ) -> Self {
         HeldLock {
             inner: Arc::new(Inner {
@@ -54,7 +60,9 @@ impl HeldLock {
                 alias,
                 conn,
                 since: Instant::now(),
+                min_hold,
                 lost: AtomicBool::new(false),
+                lingering: AtomicBool::new(false),
             }),
         }
     }
@@ -136,6 +144,20 @@ impl HeldLock {
     /// ```
     pub fn is_lost(&self) -> bool {
         self.inner.lost.load(Ordering::Acquire)
+    }
+
+    /// When a release before then must wait for the minimum hold time.
+    pub(crate) fn keep_until(&self) -> Option<Instant> {
+        let until = self.inner.since.checked_add(self.inner.min_hold)?;
+        (until > Instant::now()).then_some(until)
+    }
+
+    pub(crate) fn is_lingering(&self) -> bool {
+        self.inner.lingering.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn mark_lingering(&self) {
+        self.inner.lingering.store(true, Ordering::Release);
     }
 
     pub(crate) fn mark_lost(&self) {

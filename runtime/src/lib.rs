@@ -164,6 +164,7 @@
 
 mod error;
 mod held;
+mod linger;
 mod lock;
 mod monitor;
 mod names;

@@ -3,7 +3,7 @@
 use crate::held::HeldLock;
 use crate::pool::Pool;
 use crate::session::{self, Session};
-use crate::{names, registry, trace, Error, DEFAULT_ALIAS};
+use crate::{linger, names, registry, trace, Error, DEFAULT_ALIAS};
 use std::fmt;
 use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
@@ -42,6 +42,7 @@ pub struct Lock {
     name: Arc<str>,
     alias: Arc<str>,
     timeout: Duration,
+    min_hold: Duration,
     resolved: Arc<OnceLock<Resolved>>,
 }
 
@@ -90,6 +91,7 @@ impl Lock {
             name: Arc::from(name.into()),
             alias: Arc::from(DEFAULT_ALIAS),
             timeout: Self::DEFAULT_TIMEOUT,
+            min_hold: Duration::ZERO,
             resolved: Arc::default(),
         }
     }
@@ -116,6 +118,43 @@ impl Lock {
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
+    }
+
+    /// Keeps the lock at least `min_hold` from its acquisition, even when it
+    /// is released sooner (ShedLock's `lockAtLeastFor`): a job scheduled on
+    /// several machines, whose clocks differ by less than `min_hold`, then
+    /// runs once per period. The release returns at once; a background
+    /// thread releases the lock when the time is up (a process that exits
+    /// meanwhile frees it too: the server ends its sessions). Until then the
+    /// lock is busy for everyone, the thread that took it too
+    /// ([`Error::Timeout`] at once, `None` from
+    /// [`try_acquire`](Lock::try_acquire)), and the thread's lock session
+    /// keeps its connection.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// let lock = mysql_lock::Lock::new("hourly-sync").min_hold(Duration::from_secs(60));
+    /// if let Some(guard) = lock.try_acquire()? {
+    ///     // ... a few seconds of work ...
+    ///     guard.release()?; // returns at once; the lock is held a minute in all
+    /// }
+    /// # Ok::<(), mysql_lock::Error>(())
+    /// ```
+    #[must_use]
+    pub fn min_hold(mut self, min_hold: Duration) -> Self {
+        self.min_hold = min_hold;
+        self
+    }
+
+    /// The minimum hold time set with [`min_hold`](Lock::min_hold) (zero by
+    /// default).
+    ///
+    /// ```
+    /// let lock = mysql_lock::Lock::new("job");
+    /// assert!(lock.configured_min_hold().is_zero());
+    /// ```
+    pub fn configured_min_hold(&self) -> Duration {
+        self.min_hold
     }
 
     /// Waits without limit: the same as `.timeout(Lock::FOREVER)`.
@@ -262,6 +301,7 @@ impl Lock {
                 &resolved.server_name,
                 &self.alias,
                 timeout,
+                self.min_hold,
                 describe_holder,
             )
             .inspect_err(|error| {
@@ -319,6 +359,7 @@ impl fmt::Debug for Lock {
             .field("name", &Error::display_name(&self.name))
             .field("alias", &self.alias)
             .field("timeout", &self.timeout)
+            .field("min_hold", &self.min_hold)
             .finish()
     }
 }
@@ -401,6 +442,12 @@ impl LockGuard {
     fn release_now(&mut self) -> Result<(), Error> {
         match self.session.take() {
             Some(session) => {
+                if let Some(until) = self.held.keep_until() {
+                    // Its minimum hold time is not up: kept until then.
+                    self.held.mark_lingering();
+                    linger::release_at(until, session, self.held.clone());
+                    return Ok(());
+                }
                 let result = session.release(&self.held);
                 trace::released(&self.held, &result);
                 result

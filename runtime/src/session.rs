@@ -107,6 +107,7 @@ pub(crate) fn innermost() -> Option<HeldLock> {
                 let book = session.book();
                 book.held
                     .values()
+                    .filter(|entry| !entry.lock.is_lingering())
                     .max_by_key(|entry| entry.seq)
                     .map(|entry| (entry.seq, entry.lock.clone()))
             })
@@ -231,6 +232,7 @@ impl Session {
         server_name: &Arc<str>,
         alias: &Arc<str>,
         timeout: Duration,
+        min_hold: Duration,
         describe_holder: bool,
     ) -> Result<HeldLock, Error> {
         // The link first: in a child process after a fork(), it forgets the
@@ -240,8 +242,29 @@ impl Session {
             .book()
             .held
             .get(server_name)
-            .is_some_and(|entry| !entry.lock.is_lost());
-        if held_already {
+            .filter(|entry| !entry.lock.is_lost())
+            .map(|entry| entry.lock.clone());
+        if let Some(held) = held_already {
+            if held.is_lingering() {
+                // Released, but kept for its minimum hold time: busy.
+                return Err(Error::Timeout {
+                    name: server_name.to_string(),
+                    timeout,
+                    connection_wait: Duration::ZERO,
+                    holder: Some(Box::new(Holder {
+                        connection_id: held.connection_id(),
+                        user: None,
+                        host: None,
+                        thread: Some(format!(
+                            "{} (this thread), which keeps it for its minimum hold time, \
+                             {:.1?} more",
+                            self.thread,
+                            held.keep_until()
+                                .map_or(Duration::ZERO, |until| until - Instant::now())
+                        )),
+                    })),
+                });
+            }
             return Err(Error::Reentrant {
                 name: server_name.to_string(),
             });
@@ -280,6 +303,7 @@ impl Session {
                         Arc::clone(server_name),
                         Arc::clone(alias),
                         id,
+                        min_hold,
                     );
                     let mut book = self.book();
                     if !book.uses(id) {

@@ -20,6 +20,10 @@
 //! (default 1000); each hold lasts `HOLD_MS` (default 2). Prints `acquired=N accepted=N rejected=N lost=N
 //! rejected_not_lost=N errors=N`.
 //!
+//! `lock-helper min-hold URL NAME SECONDS STAY_MS`: takes the lock with a
+//! minimum hold time of SECONDS, releases it at once, prints `released MS`
+//! (how long the release took), stays STAY_MS, prints `exiting`, exits.
+//!
 //! `lock-helper hold URL NAME SECONDS`: takes the lock, prints `held ID`,
 //! holds it SECONDS, releases, prints `released`; on failure prints
 //! `error: MESSAGE` and exits 1.
@@ -150,6 +154,20 @@ fn main() {
                 "acquired={acquired} accepted={accepted} rejected={rejected} lost={lost} \
                  rejected_not_lost={rejected_not_lost} errors={errors}"
             );
+        }
+        "min-hold" => {
+            let seconds: f64 = arg(4).parse().expect("seconds");
+            let stay: u64 = arg(5).parse().expect("stay ms");
+            let guard = lock
+                .min_hold(Duration::from_secs_f64(seconds))
+                .acquire()
+                .expect("acquire");
+            let started = std::time::Instant::now();
+            guard.release().expect("release");
+            println!("released {}", started.elapsed().as_millis());
+            std::io::stdout().flush().expect("flush");
+            std::thread::sleep(Duration::from_millis(stay));
+            println!("exiting");
         }
         "hold" => {
             let seconds: f64 = arg(4).parse().expect("seconds");

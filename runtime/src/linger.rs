@@ -1,0 +1,112 @@
+//! Minimum hold times (ShedLock's `lockAtLeastFor`): a lock released
+//! before its [`min_hold`](crate::Lock::min_hold) has passed is kept until
+//! then and released by a background thread, so that a job scheduled on
+//! several machines with skewed clocks runs once per period. The caller is
+//! not held up; a process that exits meanwhile frees the lock anyway (the
+//! server ends its sessions).
+
+use crate::held::HeldLock;
+use crate::session::Session;
+use crate::trace;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread;
+use std::time::Instant;
+
+/// A release to make later.
+struct Due {
+    at: Instant,
+    seq: u64,
+    session: Arc<Session>,
+    lock: HeldLock,
+}
+
+impl PartialEq for Due {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Due {}
+impl PartialOrd for Due {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Due {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
+#[derive(Default)]
+struct Queue {
+    due: BinaryHeap<Reverse<Due>>,
+    seq: u64,
+    /// The process whose thread serves the queue (none yet, or a parent's
+    /// before a `fork()`).
+    served_by: Option<u32>,
+}
+
+static QUEUE: Mutex<Queue> = Mutex::new(Queue {
+    due: BinaryHeap::new(),
+    seq: 0,
+    served_by: None,
+});
+static WAKE: Condvar = Condvar::new();
+
+/// Releases `lock` of `session` at `at`.
+pub(crate) fn release_at(at: Instant, session: Arc<Session>, lock: HeldLock) {
+    let mut queue = QUEUE.lock().unwrap_or_else(PoisonError::into_inner);
+    let pid = std::process::id();
+    if queue.served_by != Some(pid) {
+        // A parent's entries are not this process's locks.
+        queue.due.clear();
+        let started = thread::Builder::new()
+            .name("mysql-lock-min-hold".into())
+            .spawn(serve);
+        if started.is_err() {
+            // Without the thread, release now rather than never.
+            drop(queue);
+            let result = session.release(&lock);
+            trace::released(&lock, &result);
+            return;
+        }
+        queue.served_by = Some(pid);
+    }
+    queue.seq += 1;
+    let seq = queue.seq;
+    queue.due.push(Reverse(Due {
+        at,
+        seq,
+        session,
+        lock,
+    }));
+    WAKE.notify_one();
+}
+
+fn serve() {
+    let mut queue = QUEUE.lock().unwrap_or_else(PoisonError::into_inner);
+    loop {
+        let now = Instant::now();
+        match queue.due.peek() {
+            Some(Reverse(next)) if next.at <= now => {
+                let Reverse(due) = queue.due.pop().expect("peeked");
+                drop(queue);
+                let result = due.session.release(&due.lock);
+                trace::released(&due.lock, &result);
+                queue = QUEUE.lock().unwrap_or_else(PoisonError::into_inner);
+            }
+            Some(Reverse(next)) => {
+                let wait = next.at - now;
+                queue = WAKE
+                    .wait_timeout(queue, wait)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+            None => {
+                queue = WAKE.wait(queue).unwrap_or_else(PoisonError::into_inner);
+            }
+        }
+    }
+}
