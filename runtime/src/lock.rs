@@ -13,7 +13,7 @@ use std::time::Duration;
 /// threads, processes and machines that use the same server.
 ///
 /// Build it with [`Lock::new`] and the builder methods; it does not touch
-/// the server until used. A `Lock` is cheap to clone (three reference
+/// the server until used. A `Lock` is cheap to clone (a few reference
 /// counts) and can be shared by threads; the alias and the name are resolved
 /// once and cached.
 ///
@@ -43,13 +43,11 @@ pub struct Lock {
     alias: Arc<str>,
     timeout: Duration,
     min_hold: Duration,
-    resolved: Arc<OnceLock<Resolved>>,
-}
-
-/// What a lock's alias and name come to, computed on first use.
-struct Resolved {
-    pool: Arc<Pool>,
-    server_name: Arc<str>,
+    /// The alias's pool, found on first use; shared with the locks made
+    /// from this one by [`with_name`](Lock::with_name).
+    pool: Arc<OnceLock<Arc<Pool>>>,
+    /// The name as sent to the server, computed on first use.
+    server_name: Arc<OnceLock<Arc<str>>>,
 }
 
 impl Lock {
@@ -92,7 +90,8 @@ impl Lock {
             alias: Arc::from(DEFAULT_ALIAS),
             timeout: Self::DEFAULT_TIMEOUT,
             min_hold: Duration::ZERO,
-            resolved: Arc::default(),
+            pool: Arc::default(),
+            server_name: Arc::default(),
         }
     }
 
@@ -179,7 +178,8 @@ impl Lock {
     pub fn using(mut self, alias: &str) -> Self {
         if *self.alias != *alias {
             self.alias = Arc::from(alias);
-            self.resolved = Arc::default();
+            self.pool = Arc::default();
+            self.server_name = Arc::default();
         }
         self
     }
@@ -229,19 +229,50 @@ impl Lock {
     /// # Ok::<(), mysql_lock::Error>(())
     /// ```
     pub fn server_name(&self) -> Result<&str, Error> {
-        Ok(&self.resolve()?.server_name)
+        Ok(self.resolve()?.1)
     }
 
-    fn resolve(&self) -> Result<&Resolved, Error> {
-        if let Some(resolved) = self.resolved.get() {
-            return Ok(resolved);
+    /// The alias's pool and the server name, each found once.
+    fn resolve(&self) -> Result<(&Arc<Pool>, &Arc<str>), Error> {
+        let pool = match self.pool.get() {
+            Some(pool) => pool,
+            None => {
+                let pool = registry::pool(&self.alias)?;
+                self.pool.get_or_init(|| pool)
+            }
+        };
+        let server_name = match self.server_name.get() {
+            Some(name) => name,
+            None => {
+                let name = names::server_name(pool.database(), &self.name)?;
+                self.server_name.get_or_init(|| Arc::from(name))
+            }
+        };
+        Ok((pool, server_name))
+    }
+
+    /// A lock like this one (alias, timeout, minimum hold time) with
+    /// another name: for names built at run time, such as one per entity.
+    /// It shares this lock's look-up of the alias, so making one costs the
+    /// name's allocation and nothing else.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let invoices = mysql_lock::Lock::new("invoice").timeout(Duration::from_secs(2));
+    /// let one = invoices.with_name(format!("invoice:{}", 42));
+    /// assert_eq!(one.name(), "invoice:42");
+    /// assert_eq!(one.configured_timeout(), Duration::from_secs(2));
+    /// ```
+    #[must_use]
+    pub fn with_name(&self, name: impl Into<String>) -> Lock {
+        Lock {
+            name: Arc::from(name.into()),
+            alias: Arc::clone(&self.alias),
+            timeout: self.timeout,
+            min_hold: self.min_hold,
+            pool: Arc::clone(&self.pool),
+            server_name: Arc::default(),
         }
-        let pool = registry::pool(&self.alias)?;
-        let server_name = names::server_name(pool.database(), &self.name)?;
-        Ok(self.resolved.get_or_init(|| Resolved {
-            pool,
-            server_name: Arc::from(server_name),
-        }))
     }
 
     /// Takes the lock, waiting up to the [timeout](Lock::timeout). The lock
@@ -292,20 +323,20 @@ impl Lock {
     }
 
     fn acquire_within(&self, timeout: Duration, describe_holder: bool) -> Result<LockGuard, Error> {
-        let resolved = self.resolve()?;
-        let session = session::current(&resolved.pool);
-        let waiting = trace::waiting(&resolved.server_name, &self.alias);
+        let (pool, server_name) = self.resolve()?;
+        let session = session::current(pool);
+        let waiting = trace::waiting(server_name, &self.alias);
         let held = session
             .acquire(
                 &self.name,
-                &resolved.server_name,
+                server_name,
                 &self.alias,
                 timeout,
                 self.min_hold,
                 describe_holder,
             )
             .inspect_err(|error| {
-                trace::failed(&waiting, &resolved.server_name, &self.alias, error);
+                trace::failed(&waiting, server_name, &self.alias, error);
             })?;
         trace::acquired(&waiting, &held);
         Ok(LockGuard {
@@ -348,8 +379,8 @@ impl Lock {
     /// # Ok::<(), mysql_lock::Error>(())
     /// ```
     pub fn holding_connection_id(&self) -> Result<Option<u64>, Error> {
-        let resolved = self.resolve()?;
-        session::current(&resolved.pool).holder(&resolved.server_name, self.timeout)
+        let (pool, server_name) = self.resolve()?;
+        session::current(pool).holder(server_name, self.timeout)
     }
 }
 
