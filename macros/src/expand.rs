@@ -50,34 +50,55 @@ use syn::{Attribute, Meta, ReturnType};
 use crate::args::{self, Args, Timeout};
 use crate::errors::Errors;
 use crate::item::{self, Body, LockedFn};
-use crate::{nesting, validate};
+use crate::{locks, nesting, validate};
 
 /// `#[mysql_lock(args)] item`. On a mistake in the arguments or the item:
 /// the item unchanged, so that the rest of the crate still type-checks,
 /// followed by every error. On re-entrance found in the body: the function
 /// expanded, followed by every error.
+///
+/// The other `#[mysql_lock]` attributes on the function (below this one:
+/// those above were expanded first) are expanded here too, and removed:
+/// every lock is taken, in the order written, before the body runs, and
+/// one check sees them all.
 pub(crate) fn mysql_lock(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let args = errors.take(args::parse(args));
-    let func = if let Ok(func) = syn::parse2::<LockedFn>(item.clone()) {
+    let mut stack = vec![args];
+    let func = if let Ok(mut func) = syn::parse2::<LockedFn>(item.clone()) {
         errors.take(validate::check(&func));
+        for attr in take_stacked(&mut func.attrs) {
+            stack.push(errors.take(args::parse_attr(&attr)));
+        }
         Some(func)
     } else {
         errors.push(item::not_a_function(item.clone()));
         None
     };
     let well_formed = errors.is_empty();
-    if let (Some(args), Some(func)) = (&args, &func) {
-        errors.take(nesting::check(args, func));
+    let stack: Vec<Args> = stack.into_iter().flatten().collect();
+    if let Some(func) = &func {
+        errors.take(nesting::check(&stack, func));
     }
-    let mut tokens = match (well_formed, args, func) {
-        (true, Some(args), Some(func)) => gen_function(&args, func),
-        _ => item,
+    let mut tokens = match func {
+        Some(func) if well_formed => gen_function(&stack, func),
+        // Without the stacked attributes, whose errors are reported here.
+        Some(func) => func.into_token_stream(),
+        None => item,
     };
     if let Err(error) = errors.finish() {
         tokens.extend(error.into_compile_error());
     }
     tokens
+}
+
+/// Removes the `#[mysql_lock]` attributes from `attrs`, and returns them.
+pub(crate) fn take_stacked(attrs: &mut Vec<Attribute>) -> Vec<Attribute> {
+    let (stacked, others) = std::mem::take(attrs)
+        .into_iter()
+        .partition(locks::is_lock_attr);
+    *attrs = others;
+    stacked
 }
 
 /// The names the expansion binds. Every one has `Span::mixed_site()`, so
@@ -98,11 +119,11 @@ impl Names {
     }
 }
 
-/// The function with the lock taken before the first statement of its
-/// body, and its statements run by [`gen_run`]. The statements keep their
-/// tokens and spans, so that items, labels, `return` and `?` in them mean
-/// what they meant.
-fn gen_function(args: &Args, func: LockedFn) -> TokenStream {
+/// The function with its locks taken before the first statement of its
+/// body, in the order of `stack`, and its statements run by [`gen_run`].
+/// The statements keep their tokens and spans, so that items, labels,
+/// `return` and `?` in them mean what they meant.
+fn gen_function(stack: &[Args], func: LockedFn) -> TokenStream {
     let LockedFn {
         attrs,
         vis,
@@ -121,7 +142,6 @@ fn gen_function(args: &Args, func: LockedFn) -> TokenStream {
     };
     let names = Names::new();
     let at_return_type = ReturnTypeSpans::new(&sig.output);
-    let take_lock = gen_take_lock(args, &names, &at_return_type);
     let brace_span = brace_token.span.join();
     // The leading items stay before the lock is taken (clippy's
     // `items_after_statements`) when the statements stay in the function's
@@ -129,16 +149,20 @@ fn gen_function(args: &Args, func: LockedFn) -> TokenStream {
     // with them, since an item is visible throughout its block, to the
     // statements and items before it as well.
     let body = if is_track_caller(&attrs) {
-        quote!(#items #take_lock #stmts)
+        let take_locks = stack
+            .iter()
+            .map(|args| gen_take_lock(args, &names, &at_return_type));
+        quote!(#items #(#take_locks)* #stmts)
     } else {
-        let run = gen_run(
-            args,
-            &names,
-            &at_return_type,
-            quote!(#items #stmts),
-            brace_span,
-        );
-        quote!(#take_lock #run)
+        // The first lock's closure takes the second, and so on: each is
+        // released after the body and the locks taken after it.
+        let mut body = quote!(#items #stmts);
+        for args in stack.iter().rev() {
+            let take_lock = gen_take_lock(args, &names, &at_return_type);
+            let run = gen_run(args, &names, &at_return_type, body, brace_span);
+            body = quote!(#take_lock #run);
+        }
+        body
     };
     let mut block = Group::new(Delimiter::Brace, quote!(#(#inner_attrs)* #body));
     block.set_span(brace_span);

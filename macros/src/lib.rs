@@ -16,12 +16,15 @@
 mod args;
 mod errors;
 mod expand;
+mod facts;
 mod graph;
 mod item;
+mod jobs;
+mod lock_chain;
 mod locks;
-mod module;
 mod nesting;
 mod scan;
+mod syntax;
 mod validate;
 
 use proc_macro::TokenStream;
@@ -205,5 +208,5 @@ pub fn mysql_lock(args: TokenStream, item: TokenStream) -> TokenStream {
 /// not `mod jobs;`).
 #[proc_macro_attribute]
 pub fn jobs(args: TokenStream, item: TokenStream) -> TokenStream {
-    module::jobs(args.into(), item.into()).into()
+    jobs::jobs(args.into(), item.into()).into()
 }

@@ -67,10 +67,17 @@ pub(crate) fn is_lock_attr(attr: &Attribute) -> bool {
         .is_some_and(|segment| segment.ident == "mysql_lock")
 }
 
-/// The lock an attribute takes, and the literal of its name; `None` when
-/// `attr` is no `#[mysql_lock]` or its arguments are wrong (its own
-/// expansion reports them).
-pub(crate) fn attr_lock(attr: &Attribute) -> Option<(LockName, LitStr)> {
+/// A lock of a `#[mysql_lock]` attribute, held while its function runs.
+#[derive(Clone)]
+pub(crate) struct AttrLock {
+    pub(crate) lock: LockName,
+    /// The literal of its name, for errors about this attribute.
+    pub(crate) lit: LitStr,
+}
+
+/// The lock an attribute takes; `None` when `attr` is no `#[mysql_lock]`
+/// or its arguments are wrong (its own expansion reports them).
+pub(crate) fn attr_lock(attr: &Attribute) -> Option<AttrLock> {
     if !is_lock_attr(attr) {
         return None;
     }
@@ -78,11 +85,14 @@ pub(crate) fn attr_lock(attr: &Attribute) -> Option<(LockName, LitStr)> {
         return None;
     };
     let args = args::parse(list.tokens.clone()).ok()?;
-    Some((LockName::of(&args)?, args.name_lit))
+    Some(AttrLock {
+        lock: LockName::of(&args)?,
+        lit: args.name_lit,
+    })
 }
 
 /// The locks of every `#[mysql_lock]` among `attrs`, in order.
-pub(crate) fn attr_locks(attrs: &[Attribute]) -> Vec<(LockName, LitStr)> {
+pub(crate) fn attr_locks(attrs: &[Attribute]) -> Vec<AttrLock> {
     attrs.iter().filter_map(attr_lock).collect()
 }
 

@@ -1,6 +1,4 @@
-//! What a function body does that matters for nesting locks: the calls it
-//! makes, the `Lock::new("...")` it acquires, and the functions declared
-//! in it.
+//! The walk over a function body that finds its facts (see `facts`).
 //!
 //! What runs as part of the body is walked: statements, closures and async
 //! blocks (they may run while the lock is held), and the arguments of the
@@ -9,124 +7,49 @@
 //! (`stringify!`, user macros), closures handed to `spawn` (another
 //! thread), a `Lock` created but not acquired, and bare calls of a name
 //! bound in the body (`let`, patterns, parameters, `use`): they may not
-//! call the function of that name. Functions declared in the body are separate
-//! functions: they are recorded with their own facts, and only count when
-//! called. Other nested items (consts, statics, types) run no code of the
-//! body.
+//! call the function of that name. Functions declared in the body are
+//! separate functions: they are recorded with their own facts, and only
+//! count when called. Other nested items (consts, statics, types) run no
+//! code of the body.
+
+use std::collections::HashSet;
 
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
-use std::collections::HashSet;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::visit::{self, Visit};
-
 use syn::{
-    Arm, Attribute, Block, Expr, ExprCall, ExprLit, ExprMethodCall, FnArg, ImplItem, Item, Lit,
-    LitStr, Macro, PatIdent, Signature, Stmt, Token, TraitItem, UseTree,
+    Arm, Attribute, Block, Expr, ExprCall, ExprMethodCall, FnArg, ImplItem, Item, Macro, PatIdent,
+    Signature, Stmt, Token, TraitItem, UseTree,
 };
 
+use crate::facts::{BodyFacts, Call, Callee, FnFacts, LockNew};
+use crate::lock_chain::{acquire_chain, lock_new_name};
 use crate::locks::{self, LockName};
-use mysql_lock_core::DEFAULT_ALIAS;
+use crate::syntax::{expr_attrs, has_cfg, is_self, item_attrs, peel};
 
-/// A function, as far as nesting is concerned.
-pub(crate) struct FnFacts {
-    pub(crate) ident: syn::Ident,
-    /// The locks of its `#[mysql_lock]` attributes, held while it runs,
-    /// with the literals of their names.
-    pub(crate) locks: Vec<(LockName, LitStr)>,
-    pub(crate) body: BodyFacts,
+/// The facts of a function: its attributes' locks, and its body's facts
+/// without the bare calls of names its parameters or body bind.
+pub(crate) fn function(attrs: &[Attribute], sig: &Signature, stmts: &[Stmt]) -> FnFacts {
+    let mut body = scan(stmts);
+    body.drop_shadowed(&parameters(sig));
+    FnFacts {
+        ident: sig.ident.clone(),
+        locks: locks::attr_locks(attrs),
+        body,
+    }
 }
 
-impl FnFacts {
-    pub(crate) fn new(attrs: &[Attribute], sig: &Signature, mut body: BodyFacts) -> Self {
-        body.drop_shadowed(sig);
-        FnFacts {
-            ident: sig.ident.clone(),
-            locks: locks::attr_locks(attrs),
-            body,
+/// The names the parameters of `sig` bind.
+pub(crate) fn parameters(sig: &Signature) -> HashSet<String> {
+    let mut params = Scanner::default();
+    for input in &sig.inputs {
+        if let FnArg::Typed(typed) = input {
+            params.visit_pat(&typed.pat);
         }
     }
-
-    fn of_block(attrs: &[Attribute], sig: &Signature, block: &Block) -> Self {
-        FnFacts::new(attrs, sig, scan(&block.stmts))
-    }
-
-    /// Every function declared in this one's body, at any depth.
-    pub(crate) fn declared_within(&self) -> Vec<&FnFacts> {
-        let mut all = Vec::new();
-        let mut pending: Vec<&FnFacts> = vec![self];
-        while let Some(facts) = pending.pop() {
-            for nested in facts.body.fns.iter().chain(&facts.body.methods) {
-                all.push(nested);
-                pending.push(nested);
-            }
-        }
-        all
-    }
-}
-
-#[derive(Default)]
-pub(crate) struct BodyFacts {
-    /// `Lock::new("...")` acquired, with a literal name, in order.
-    pub(crate) lock_news: Vec<LockNew>,
-    /// Calls that may reach a function the analysis knows, in order.
-    pub(crate) calls: Vec<Call>,
-    /// Free functions declared in the body: callable by their name.
-    pub(crate) fns: Vec<FnFacts>,
-    /// Methods of impls and traits declared in the body.
-    pub(crate) methods: Vec<FnFacts>,
-    /// Every name bound in the body by a pattern (`let`, parameters of
-    /// closures, `match` arms, `for`, ...) or a `use`: a bare call of such
-    /// a name may not call the function of that name.
-    bound: HashSet<String>,
-    /// A glob `use` in the body: any bare name may come from it.
-    glob: bool,
-}
-
-impl BodyFacts {
-    /// Drops the bare calls `f(..)` whose name is bound in the body or by
-    /// a parameter of `sig`: they may call the binding, not the function.
-    pub(crate) fn drop_shadowed(&mut self, sig: &Signature) {
-        let mut params = Scanner::default();
-        for input in &sig.inputs {
-            if let FnArg::Typed(typed) = input {
-                params.visit_pat(&typed.pat);
-            }
-        }
-        let bound: HashSet<String> = self.bound.union(&params.facts.bound).cloned().collect();
-        let glob = self.glob;
-        self.calls.retain(|call| match &call.callee {
-            Callee::Path(path) if path.len() == 1 => !glob && !bound.contains(&path[0]),
-            _ => true,
-        });
-    }
-}
-
-/// `Lock::new("name")...acquire()` (or `.try_acquire()`), possibly with
-/// `.using("alias")` in between.
-pub(crate) struct LockNew {
-    /// `None` when the alias is not a literal, or the name is invalid:
-    /// then nothing is known about the lock.
-    pub(crate) lock: Option<LockName>,
-    /// The call, for errors.
-    pub(crate) at: TokenStream,
-    /// Acquired with `.acquire()`, which waits (`.try_acquire()` does
-    /// not, so it takes no part in lock-order inversions).
-    pub(crate) waits: bool,
-}
-
-pub(crate) struct Call {
-    pub(crate) callee: Callee,
-    /// The callee as written (`f`, `Self::f`, `self.f`), for errors.
-    pub(crate) at: TokenStream,
-}
-
-pub(crate) enum Callee {
-    /// `f(..)`, `self::f(..)`, `Self::f(..)`, `Type::f(..)`: the segments.
-    Path(Vec<String>),
-    /// `self.f(..)`.
-    SelfMethod(String),
+    params.facts.bound
 }
 
 /// The facts of a block's statements.
@@ -155,13 +78,53 @@ impl Scanner {
     /// skipping those behind `#[cfg]`.
     fn push_methods<'a>(
         &mut self,
-        methods: impl Iterator<Item = (&'a Vec<syn::Attribute>, &'a syn::Signature, &'a syn::Block)>,
+        methods: impl Iterator<Item = (&'a Vec<Attribute>, &'a Signature, &'a Block)>,
     ) {
         for (attrs, sig, block) in methods {
             if !has_cfg(attrs) {
-                self.facts
-                    .methods
-                    .push(FnFacts::of_block(attrs, sig, block));
+                self.facts.methods.push(function(attrs, sig, &block.stmts));
+            }
+        }
+    }
+
+    fn push_lock_new(&mut self, name: &str, alias: Option<String>, call: &ExprCall, waits: bool) {
+        let lock = alias.and_then(|alias| LockName::new(name, &alias));
+        self.facts.lock_news.push(LockNew {
+            lock,
+            at: call.to_token_stream(),
+            waits,
+        });
+    }
+
+    /// The names a `use` in the body brings in.
+    fn bind_use(&mut self, tree: &UseTree) {
+        match tree {
+            UseTree::Path(path) => self.bind_use(&path.tree),
+            UseTree::Name(name) => {
+                self.facts.bound.insert(name.ident.to_string());
+            }
+            UseTree::Rename(rename) => {
+                self.facts.bound.insert(rename.rename.to_string());
+            }
+            UseTree::Glob(_) => self.facts.glob = true,
+            UseTree::Group(group) => {
+                for tree in &group.items {
+                    self.bind_use(tree);
+                }
+            }
+        }
+    }
+
+    fn visit_args(&mut self, args: &Punctuated<Expr, Token![,]>) {
+        for arg in args {
+            self.visit_expr(arg);
+        }
+    }
+
+    fn visit_args_but_closures(&mut self, args: &Punctuated<Expr, Token![,]>) {
+        for arg in args {
+            if !matches!(peel(arg), Expr::Closure(_) | Expr::Async(_)) {
+                self.visit_expr(arg);
             }
         }
     }
@@ -207,7 +170,7 @@ impl<'ast> Visit<'ast> for Scanner {
         }
         match item {
             Item::Fn(f) => {
-                let facts = FnFacts::of_block(&f.attrs, &f.sig, &f.block);
+                let facts = function(&f.attrs, &f.sig, &f.block.stmts);
                 self.facts.fns.push(facts);
             }
             Item::Impl(block) => {
@@ -233,7 +196,7 @@ impl<'ast> Visit<'ast> for Scanner {
     fn visit_expr_call(&mut self, call: &'ast ExprCall) {
         if lock_new_name(call).is_some() {
             // Creating a `Lock` takes nothing: only `.acquire()` does.
-            visit_args(self, &call.args);
+            self.visit_args(&call.args);
             return;
         }
         if let Expr::Path(path) = peel(&call.func) {
@@ -252,7 +215,7 @@ impl<'ast> Visit<'ast> for Scanner {
                 if spawns {
                     // Runs on another thread: not while this one holds
                     // its lock as far as re-entrance goes.
-                    visit_args_but_closures(self, &call.args);
+                    self.visit_args_but_closures(&call.args);
                     return;
                 }
             }
@@ -261,23 +224,23 @@ impl<'ast> Visit<'ast> for Scanner {
     }
 
     fn visit_expr_method_call(&mut self, call: &'ast ExprMethodCall) {
-        if let Some((root, name, alias)) = acquire_chain(call) {
-            self.push_lock_new(&name, alias, root, call.method == "acquire");
+        if let Some(chain) = acquire_chain(call) {
+            self.push_lock_new(&chain.name, chain.alias, chain.root, chain.waits);
             // Everything else in the chain: the arguments.
             let mut link = call;
             loop {
-                visit_args(self, &link.args);
+                self.visit_args(&link.args);
                 match peel(&link.receiver) {
                     Expr::MethodCall(inner) => link = inner,
                     _ => break,
                 }
             }
-            visit_args(self, &root.args);
+            self.visit_args(&chain.root.args);
             return;
         }
         if is_spawn(&call.method.to_string()) {
             self.visit_expr(&call.receiver);
-            visit_args_but_closures(self, &call.args);
+            self.visit_args_but_closures(&call.args);
             return;
         }
         if is_self(&call.receiver) {
@@ -337,214 +300,6 @@ const EVALUATING_MACROS: &[&str] = &[
 /// `scope.spawn`, `Builder::spawn`, `rayon::spawn`, `spawn_blocking`...
 fn is_spawn(name: &str) -> bool {
     matches!(name, "spawn" | "spawn_blocking" | "spawn_scoped")
-}
-
-pub(crate) fn has_cfg(attrs: &[Attribute]) -> bool {
-    attrs
-        .iter()
-        .any(|attr| attr.path().is_ident("cfg") || attr.path().is_ident("cfg_attr"))
-}
-
-fn item_attrs(item: &Item) -> &[Attribute] {
-    match item {
-        Item::Const(i) => &i.attrs,
-        Item::Enum(i) => &i.attrs,
-        Item::ExternCrate(i) => &i.attrs,
-        Item::Fn(i) => &i.attrs,
-        Item::ForeignMod(i) => &i.attrs,
-        Item::Impl(i) => &i.attrs,
-        Item::Macro(i) => &i.attrs,
-        Item::Mod(i) => &i.attrs,
-        Item::Static(i) => &i.attrs,
-        Item::Struct(i) => &i.attrs,
-        Item::Trait(i) => &i.attrs,
-        Item::TraitAlias(i) => &i.attrs,
-        Item::Type(i) => &i.attrs,
-        Item::Union(i) => &i.attrs,
-        Item::Use(i) => &i.attrs,
-        _ => &[],
-    }
-}
-
-fn expr_attrs(expr: &Expr) -> &[Attribute] {
-    match expr {
-        Expr::Array(e) => &e.attrs,
-        Expr::Assign(e) => &e.attrs,
-        Expr::Async(e) => &e.attrs,
-        Expr::Await(e) => &e.attrs,
-        Expr::Binary(e) => &e.attrs,
-        Expr::Block(e) => &e.attrs,
-        Expr::Break(e) => &e.attrs,
-        Expr::Call(e) => &e.attrs,
-        Expr::Cast(e) => &e.attrs,
-        Expr::Closure(e) => &e.attrs,
-        Expr::Const(e) => &e.attrs,
-        Expr::Continue(e) => &e.attrs,
-        Expr::Field(e) => &e.attrs,
-        Expr::ForLoop(e) => &e.attrs,
-        Expr::Group(e) => &e.attrs,
-        Expr::If(e) => &e.attrs,
-        Expr::Index(e) => &e.attrs,
-        Expr::Let(e) => &e.attrs,
-        Expr::Lit(e) => &e.attrs,
-        Expr::Loop(e) => &e.attrs,
-        Expr::Macro(e) => &e.attrs,
-        Expr::Match(e) => &e.attrs,
-        Expr::MethodCall(e) => &e.attrs,
-        Expr::Paren(e) => &e.attrs,
-        Expr::Path(e) => &e.attrs,
-        Expr::Range(e) => &e.attrs,
-        Expr::Reference(e) => &e.attrs,
-        Expr::Repeat(e) => &e.attrs,
-        Expr::Return(e) => &e.attrs,
-        Expr::Struct(e) => &e.attrs,
-        Expr::Try(e) => &e.attrs,
-        Expr::TryBlock(e) => &e.attrs,
-        Expr::Tuple(e) => &e.attrs,
-        Expr::Unary(e) => &e.attrs,
-        Expr::Unsafe(e) => &e.attrs,
-        Expr::While(e) => &e.attrs,
-        Expr::Yield(e) => &e.attrs,
-        _ => &[],
-    }
-}
-
-impl Scanner {
-    fn push_lock_new(&mut self, name: &str, alias: Option<String>, call: &ExprCall, waits: bool) {
-        let lock = alias.and_then(|alias| LockName::new(name, &alias));
-        self.facts.lock_news.push(LockNew {
-            lock,
-            at: call.to_token_stream(),
-            waits,
-        });
-    }
-
-    /// The names a `use` in the body brings in.
-    fn bind_use(&mut self, tree: &UseTree) {
-        match tree {
-            UseTree::Path(path) => self.bind_use(&path.tree),
-            UseTree::Name(name) => {
-                self.facts.bound.insert(name.ident.to_string());
-            }
-            UseTree::Rename(rename) => {
-                self.facts.bound.insert(rename.rename.to_string());
-            }
-            UseTree::Glob(_) => self.facts.glob = true,
-            UseTree::Group(group) => {
-                for tree in &group.items {
-                    self.bind_use(tree);
-                }
-            }
-        }
-    }
-}
-
-fn visit_args_but_closures(scanner: &mut Scanner, args: &Punctuated<Expr, Token![,]>) {
-    for arg in args {
-        if !matches!(peel(arg), Expr::Closure(_) | Expr::Async(_)) {
-            scanner.visit_expr(arg);
-        }
-    }
-}
-
-fn visit_args(scanner: &mut Scanner, args: &Punctuated<Expr, Token![,]>) {
-    for arg in args {
-        scanner.visit_expr(arg);
-    }
-}
-
-/// The expression inside parentheses and invisible groups.
-fn peel(expr: &Expr) -> &Expr {
-    match expr {
-        Expr::Group(group) => peel(&group.expr),
-        Expr::Paren(paren) => peel(&paren.expr),
-        other => other,
-    }
-}
-
-fn is_self(expr: &Expr) -> bool {
-    matches!(peel(expr), Expr::Path(path) if path.qself.is_none() && path.path.is_ident("self"))
-}
-
-/// The name of `Lock::new("name")` (any path ending in `Lock::new`: the
-/// runtime may be imported or renamed), when it is a literal: `"name"`,
-/// `"name".to_string()` (`to_owned`, `into`) or `String::from("name")`.
-fn lock_new_name(call: &ExprCall) -> Option<String> {
-    let Expr::Path(path) = peel(&call.func) else {
-        return None;
-    };
-    let segments: Vec<_> = path.path.segments.iter().collect();
-    let [.., ty, new] = segments.as_slice() else {
-        return None;
-    };
-    if ty.ident != "Lock" || new.ident != "new" || call.args.len() != 1 {
-        return None;
-    }
-    string_value(&call.args[0])
-}
-
-fn string_value(expr: &Expr) -> Option<String> {
-    match peel(expr) {
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(lit), ..
-        }) => Some(lit.value()),
-        Expr::MethodCall(call)
-            if call.args.is_empty()
-                && ["to_string", "to_owned", "into"].contains(&&*call.method.to_string()) =>
-        {
-            string_value(&call.receiver)
-        }
-        Expr::Call(call) if call.args.len() == 1 => match peel(&call.func) {
-            Expr::Path(path) if path.path.segments.len() == 2 => {
-                let from = &path.path.segments;
-                (from[0].ident == "String" && from[1].ident == "from")
-                    .then(|| string_value(&call.args[0]))
-                    .flatten()
-            }
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// For `Lock::new("name").timeout(..).using("alias").acquire()` seen from
-/// its `.acquire()` or `.try_acquire()`: the `Lock::new` call, its name,
-/// and the alias in effect (the last `using`; `None` when not a literal).
-/// Only `timeout`, `wait_forever` and `using` may come in between.
-fn acquire_chain(call: &ExprMethodCall) -> Option<(&ExprCall, String, Option<String>)> {
-    if !(call.method == "acquire" || call.method == "try_acquire") || !call.args.is_empty() {
-        return None;
-    }
-    let mut alias: Option<Option<String>> = None;
-    let mut receiver = &*call.receiver;
-    loop {
-        match peel(receiver) {
-            Expr::MethodCall(link) => {
-                let method = link.method.to_string();
-                match method.as_str() {
-                    "using" if link.args.len() == 1 => {
-                        if alias.is_none() {
-                            alias = Some(match peel(&link.args[0]) {
-                                Expr::Lit(ExprLit {
-                                    lit: Lit::Str(lit), ..
-                                }) => Some(lit.value()),
-                                _ => None,
-                            });
-                        }
-                    }
-                    "timeout" | "wait_forever" => {}
-                    _ => return None,
-                }
-                receiver = &link.receiver;
-            }
-            Expr::Call(root) => {
-                let name = lock_new_name(root)?;
-                let alias = alias.unwrap_or_else(|| Some(DEFAULT_ALIAS.to_owned()));
-                return Some((root, name, alias));
-            }
-            _ => return None,
-        }
-    }
 }
 
 #[cfg(test)]

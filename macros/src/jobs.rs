@@ -31,13 +31,14 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use proc_macro2::TokenStream;
-use quote::{quote, ToTokens};
-use syn::{ImplItem, Item, Type};
+use quote::quote;
+use syn::{ImplItem, Item};
 
 use crate::errors::Errors;
-use crate::graph::{Graph, Items, NodeId, Scope, Site, Step};
-use crate::locks::{LockId, LockName};
-use crate::scan::{self, FnFacts};
+use crate::graph::{Graph, Items, NodeId, Scope, Site, Step, Taken};
+use crate::locks::LockId;
+use crate::scan;
+use crate::syntax::{has_cfg, item_head, type_name};
 
 /// `#[jobs] mod name { ... }`: the module unchanged, followed by every
 /// error found.
@@ -63,7 +64,7 @@ pub(crate) fn jobs(args: TokenStream, item: TokenStream) -> TokenStream {
             }
         },
         Ok(other) => errors.push(syn::Error::new_spanned(
-            head(&other),
+            item_head(&other),
             "#[mysql_lock::jobs] goes on an inline module that holds #[mysql_lock] \
              functions, as in `#[mysql_lock::jobs] mod jobs { ... }`; on a function, use \
              #[mysql_lock(name = \"...\")]",
@@ -78,25 +79,6 @@ pub(crate) fn jobs(args: TokenStream, item: TokenStream) -> TokenStream {
     tokens
 }
 
-/// The first tokens of an item, up to its name, for errors.
-fn head(item: &Item) -> TokenStream {
-    match item {
-        Item::Fn(f) => {
-            let (token, ident) = (&f.sig.fn_token, &f.sig.ident);
-            quote!(#token #ident)
-        }
-        Item::Struct(s) => {
-            let (token, ident) = (&s.struct_token, &s.ident);
-            quote!(#token #ident)
-        }
-        Item::Impl(i) => {
-            let (token, ty) = (&i.impl_token, &i.self_ty);
-            quote!(#token #ty)
-        }
-        other => other.to_token_stream(),
-    }
-}
-
 /// Every re-entrance and lock-order inversion across the functions of
 /// `items`.
 fn check(items: &[Item]) -> syn::Result<()> {
@@ -107,40 +89,36 @@ fn check(items: &[Item]) -> syn::Result<()> {
     // reported here, once each, by the first (shortest) chain found.
     let mut again: HashSet<(NodeId, Site, LockId)> = HashSet::new();
     let mut within: HashSet<(NodeId, Site, LockId)> = HashSet::new();
-    let mut across: Vec<(LockName, Step)> = Vec::new();
-    let mut orders: Vec<(LockName, Step)> = Vec::new();
+    let mut across: Vec<Taken> = Vec::new();
+    let mut orders: Vec<Taken> = Vec::new();
     for start in 0..graph.nodes.len() {
-        for (held, _) in graph.nodes[start].locks.clone() {
-            for step in graph.explore(start, &held) {
-                if !step.again {
-                    orders.push((held.clone(), step));
-                    continue;
-                }
-                let (node, site) = step.place();
-                again.insert((node, site, held.id.clone()));
-                // A function's own attribute can't tell where it is, so it
-                // leaves calls back to itself to this one.
-                let back = matches!(site, Site::Call(_)) && step.path.last() == Some(&start);
-                if back || graph.crosses_owners(&step.path) {
-                    across.push((held.clone(), step));
-                } else {
-                    within.insert((node, site, held.id.clone()));
-                }
+        let walk = graph.walk(start);
+        orders.extend(walk.orders);
+        for taken in walk.again {
+            let key = taken.key();
+            again.insert(key.clone());
+            // A function's own attribute can't tell where it is, so it
+            // leaves calls back to itself to this one.
+            let step = &taken.step;
+            let back = matches!(step.site, Site::Call(_)) && step.path.last() == Some(&start);
+            if back || graph.crosses_owners(&step.path) {
+                across.push(taken);
+            } else {
+                within.insert(key);
             }
         }
     }
     let mut reported = within;
-    for (held, step) in &across {
-        let (node, site) = step.place();
-        if reported.insert((node, site, held.id.clone())) {
-            errors.push(graph.reentrance_error(held, step));
+    for taken in &across {
+        if reported.insert(taken.key()) {
+            errors.push(graph.reentrance_error(&taken.held, &taken.step));
         }
     }
     // An order that ends by taking a lock again is part of that mistake:
     // once it is fixed, the order is gone too.
-    orders.retain(|(_, step)| {
-        let (node, site) = step.place();
-        !again.contains(&(node, site, step.taken.id.clone()))
+    orders.retain(|taken| {
+        let (node, site) = taken.step.place();
+        !again.contains(&(node, site, taken.step.taken.id.clone()))
     });
     for error in inversions(&graph, &orders) {
         errors.push(error);
@@ -157,10 +135,10 @@ fn build(items: &[Item]) -> Graph {
     for item in items {
         if let Item::Fn(f) = item {
             // Behind `#[cfg]`, it may not be compiled: left out.
-            if scan::has_cfg(&f.attrs) {
+            if has_cfg(&f.attrs) {
                 continue;
             }
-            let facts = FnFacts::new(&f.attrs, &f.sig, scan::scan(&f.block.stmts));
+            let facts = scan::function(&f.attrs, &f.sig, &f.block.stmts);
             let name = f.sig.ident.to_string();
             let id = graph.add(facts, name.clone(), owner, Scope::default());
             match table.free.entry(name) {
@@ -175,7 +153,7 @@ fn build(items: &[Item]) -> Graph {
         }
     }
     let impls = items.iter().filter_map(|item| match item {
-        Item::Impl(block) if !scan::has_cfg(&block.attrs) => Some(block),
+        Item::Impl(block) if !has_cfg(&block.attrs) => Some(block),
         _ => None,
     });
     let (inherent, of_traits): (Vec<_>, Vec<_>) = impls.partition(|block| block.trait_.is_none());
@@ -190,10 +168,10 @@ fn build(items: &[Item]) -> Graph {
         };
         for item in &block.items {
             if let ImplItem::Fn(f) = item {
-                if scan::has_cfg(&f.attrs) {
+                if has_cfg(&f.attrs) {
                     continue;
                 }
-                let facts = FnFacts::new(&f.attrs, &f.sig, scan::scan(&f.block.stmts));
+                let facts = scan::function(&f.attrs, &f.sig, &f.block.stmts);
                 let name = f.sig.ident.to_string();
                 let display = format!("{ty}::{name}");
                 let mut scope = Scope::in_impl(ty.clone());
@@ -218,30 +196,18 @@ fn build(items: &[Item]) -> Graph {
     graph
 }
 
-/// `Worker` for `Worker`, `Worker<T>` or `self::Worker`.
-fn type_name(ty: &Type) -> Option<String> {
-    match ty {
-        Type::Path(path) if path.qself.is_none() => {
-            Some(path.path.segments.last()?.ident.to_string())
-        }
-        Type::Group(group) => type_name(&group.elem),
-        Type::Paren(paren) => type_name(&paren.elem),
-        _ => None,
-    }
-}
-
 /// One error for each pair of locks taken in both orders, at the place
 /// where the second order found takes its lock, naming both paths.
-fn inversions(graph: &Graph, orders: &[(LockName, Step)]) -> Vec<syn::Error> {
+fn inversions(graph: &Graph, orders: &[Taken]) -> Vec<syn::Error> {
     let mut first: HashMap<(LockId, LockId), usize> = HashMap::new();
     let mut reported: HashSet<(LockId, LockId)> = HashSet::new();
     let mut errors = Vec::new();
-    for (index, (held, step)) in orders.iter().enumerate() {
-        let order = (held.id.clone(), step.taken.id.clone());
+    for (index, taken) in orders.iter().enumerate() {
+        let order = (taken.held.id.clone(), taken.step.taken.id.clone());
         let reverse = (order.1.clone(), order.0.clone());
         if let Some(&other) = first.get(&reverse) {
             if reported.insert(order.clone()) && reported.insert(reverse) {
-                errors.push(inversion_error(graph, &orders[other], (held, step)));
+                errors.push(inversion_error(graph, &orders[other], taken));
             }
         }
         first.entry(order).or_insert(index);
@@ -249,12 +215,10 @@ fn inversions(graph: &Graph, orders: &[(LockName, Step)]) -> Vec<syn::Error> {
     errors
 }
 
-fn inversion_error(
-    graph: &Graph,
-    (x, first): &(LockName, Step),
-    (y, second): (&LockName, &Step),
-) -> syn::Error {
-    let (x, y) = (x.describe(), y.describe());
+/// `first` takes `y` while holding `x`; `second` takes `x` holding `y`.
+fn inversion_error(graph: &Graph, first: &Taken, second: &Taken) -> syn::Error {
+    let (x, y) = (first.held.describe(), second.held.describe());
+    let (first, second) = (&first.step, &second.step);
     let holder = |step: &Step| graph.nodes[step.path[0]].display.clone();
     let through = |step: &Step| {
         if step.path.len() == 1 {
