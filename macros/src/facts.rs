@@ -47,6 +47,9 @@ pub(crate) struct BodyFacts {
     pub(crate) bound: HashSet<String>,
     /// A glob `use` in the body: any bare name may come from it.
     pub(crate) glob: bool,
+    /// A `return;` of the body itself (not of a closure in it), which
+    /// returns `()`.
+    pub(crate) bare_return: bool,
 }
 
 impl BodyFacts {

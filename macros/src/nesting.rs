@@ -24,14 +24,20 @@ use crate::item::LockedFn;
 use crate::locks::{AttrLock, LockName};
 use crate::scan;
 
+/// What the check found out about the body, besides errors.
+#[derive(Default)]
+pub(crate) struct Shape {
+    /// The body has a `return;` of its own (see `BodyFacts::bare_return`).
+    pub(crate) bare_return: bool,
+}
+
 /// Every re-entrance of `func`'s own locks in its body: `stack` holds the
 /// arguments of its `#[mysql_lock]` attributes, in order, all expanded by
-/// the first.
-pub(crate) fn check(stack: &[Args], func: &LockedFn) -> syn::Result<()> {
+/// the first. Errors go to `errors`.
+pub(crate) fn check(stack: &[Args], func: &LockedFn, errors: &mut Errors) -> Shape {
     let Some(body) = &func.body else {
-        return Ok(());
+        return Shape::default();
     };
-    let mut errors = Errors::default();
     let name = &func.sig.ident;
 
     // Stacked attributes: every lock is held for the whole body.
@@ -58,7 +64,10 @@ pub(crate) fn check(stack: &[Args], func: &LockedFn) -> syn::Result<()> {
     let items = &body.items;
     let stmts = &body.stmts;
     let Some(mut facts) = scan::scan_tokens(quote!(#items #stmts)) else {
-        return errors.finish();
+        return Shape::default();
+    };
+    let shape = Shape {
+        bare_return: facts.bare_return,
     };
     facts.drop_shadowed(&scan::parameters(&func.sig));
     let facts = crate::facts::FnFacts {
@@ -110,7 +119,7 @@ pub(crate) fn check(stack: &[Args], func: &LockedFn) -> syn::Result<()> {
             errors.push(graph.reentrance_error(&taken.held, step));
         }
     }
-    errors.finish()
+    shape
 }
 
 #[cfg(test)]
@@ -125,7 +134,9 @@ mod tests {
         for attr in crate::expand::take_stacked(&mut func.attrs) {
             stack.push(args::parse_attr(&attr).expect("valid arguments"));
         }
-        match check(&stack, &func) {
+        let mut errors = Errors::default();
+        check(&stack, &func, &mut errors);
+        match errors.finish() {
             Ok(()) => Vec::new(),
             Err(error) => error.into_iter().map(|e| e.to_string()).collect(),
         }

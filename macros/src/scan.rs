@@ -20,8 +20,8 @@ use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::visit::{self, Visit};
 use syn::{
-    Arm, Attribute, Block, Expr, ExprCall, ExprMethodCall, FnArg, ImplItem, Item, Macro, PatIdent,
-    Signature, Stmt, Token, TraitItem, UseTree,
+    Arm, Attribute, Block, Expr, ExprAsync, ExprCall, ExprClosure, ExprMethodCall, ExprReturn,
+    FnArg, ImplItem, Item, Macro, PatIdent, Signature, Stmt, Token, TraitItem, UseTree,
 };
 
 use crate::facts::{BodyFacts, Call, Callee, FnFacts, LockNew};
@@ -71,6 +71,9 @@ pub(crate) fn scan_tokens(tokens: TokenStream) -> Option<BodyFacts> {
 #[derive(Default)]
 struct Scanner {
     facts: BodyFacts,
+    /// How many closures and async blocks the walk is in: a `return`
+    /// there leaves them, not the body.
+    in_closure: usize,
 }
 
 impl Scanner {
@@ -157,6 +160,25 @@ impl<'ast> Visit<'ast> for Scanner {
             return;
         }
         visit::visit_arm(self, arm);
+    }
+
+    fn visit_expr_closure(&mut self, closure: &'ast ExprClosure) {
+        self.in_closure += 1;
+        visit::visit_expr_closure(self, closure);
+        self.in_closure -= 1;
+    }
+
+    fn visit_expr_async(&mut self, block: &'ast ExprAsync) {
+        self.in_closure += 1;
+        visit::visit_expr_async(self, block);
+        self.in_closure -= 1;
+    }
+
+    fn visit_expr_return(&mut self, ret: &'ast ExprReturn) {
+        if ret.expr.is_none() && self.in_closure == 0 {
+            self.facts.bare_return = true;
+        }
+        visit::visit_expr_return(self, ret);
     }
 
     fn visit_pat_ident(&mut self, pat: &'ast PatIdent) {
