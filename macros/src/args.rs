@@ -531,35 +531,18 @@ mod tests {
 
     #[test]
     fn timeouts() {
-        let timeout = |tokens| parse_ok(tokens).timeout.expect("given");
-        assert_eq!(
-            timeout(quote!(name = "j", timeout = 0)),
-            Timeout::Seconds(0.0)
-        );
-        assert_eq!(
-            timeout(quote!(name = "j", timeout = 2)),
-            Timeout::Seconds(2.0)
-        );
-        assert_eq!(
-            timeout(quote!(name = "j", timeout = 1_5e-1)),
-            Timeout::Seconds(1.5)
-        );
-        assert_eq!(
-            timeout(quote!(name = "j", timeout = 0x10)),
-            Timeout::Seconds(16.0)
-        );
-        assert_eq!(
-            timeout(quote!(name = "j", timeout = 3f64)),
-            Timeout::Seconds(3.0)
-        );
-        assert_eq!(
-            timeout(quote!(name = "j", timeout = "forever")),
-            Timeout::Forever
-        );
-        assert_eq!(
-            timeout(quote!(name = "j", timeout = 99999999.9)),
-            Timeout::Seconds(99_999_999.9)
-        );
+        for (tokens, expected) in [
+            (quote!(timeout = 0), Timeout::Seconds(0.0)),
+            (quote!(timeout = 2), Timeout::Seconds(2.0)),
+            (quote!(timeout = 1_5e-1), Timeout::Seconds(1.5)),
+            (quote!(timeout = 0x10), Timeout::Seconds(16.0)),
+            (quote!(timeout = 3f64), Timeout::Seconds(3.0)),
+            (quote!(timeout = "forever"), Timeout::Forever),
+            (quote!(timeout = 99999999.9), Timeout::Seconds(99_999_999.9)),
+        ] {
+            let timeout = parse_ok(quote!(name = "j", #tokens)).timeout;
+            assert_eq!(timeout, Some(expected), "{tokens}");
+        }
     }
 
     #[test]

@@ -128,33 +128,28 @@ pub(crate) fn not_a_function(item: TokenStream) -> syn::Error {
     let Ok(item) = syn::parse2::<Item>(item.clone()) else {
         return syn::Error::new_spanned(item, format!("{BASE}, with a body"));
     };
-    let what = match &item {
-        Item::Const(_) => "a const",
-        Item::Enum(_) => "an enum",
-        Item::ExternCrate(_) => "an extern crate",
-        Item::ForeignMod(_) => "an extern block",
-        Item::Impl(_) => {
-            let message = format!(
-                "{BASE}, not to an impl block; put it on each method that must hold the lock"
-            );
-            return syn::Error::new_spanned(item_head(&item), message);
-        }
-        Item::Macro(_) => "a macro",
-        Item::Mod(_) => "a module",
-        Item::Static(_) => "a static",
-        Item::Struct(_) => "a struct",
-        Item::Trait(_) => {
-            let message = format!(
-                "{BASE}, not to a trait; put it on a method that has a body, or on the \
-                 methods of the implementations"
-            );
-            return syn::Error::new_spanned(item_head(&item), message);
-        }
-        Item::TraitAlias(_) => "a trait alias",
-        Item::Type(_) => "a type alias",
-        Item::Union(_) => "a union",
-        Item::Use(_) => "a use declaration",
-        _ => "this item",
+    let (what, advice) = match &item {
+        Item::Const(_) => ("a const", ""),
+        Item::Enum(_) => ("an enum", ""),
+        Item::ExternCrate(_) => ("an extern crate", ""),
+        Item::ForeignMod(_) => ("an extern block", ""),
+        Item::Impl(_) => (
+            "an impl block",
+            "; put it on each method that must hold the lock",
+        ),
+        Item::Macro(_) => ("a macro", ""),
+        Item::Mod(_) => ("a module", ""),
+        Item::Static(_) => ("a static", ""),
+        Item::Struct(_) => ("a struct", ""),
+        Item::Trait(_) => (
+            "a trait",
+            "; put it on a method that has a body, or on the methods of the implementations",
+        ),
+        Item::TraitAlias(_) => ("a trait alias", ""),
+        Item::Type(_) => ("a type alias", ""),
+        Item::Union(_) => ("a union", ""),
+        Item::Use(_) => ("a use declaration", ""),
+        _ => ("this item", ""),
     };
-    syn::Error::new_spanned(item_head(&item), format!("{BASE}, not to {what}"))
+    syn::Error::new_spanned(item_head(&item), format!("{BASE}, not to {what}{advice}"))
 }
