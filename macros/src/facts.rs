@@ -2,8 +2,6 @@
 //! it: the locks of its attributes, the calls it makes, the `Lock`s it
 //! acquires, and the functions declared in its body.
 
-use std::collections::HashSet;
-
 use proc_macro2::TokenStream;
 
 use crate::locks::{AttrLock, LockName};
@@ -37,57 +35,60 @@ pub(crate) struct BodyFacts {
     pub(crate) lock_news: Vec<LockNew>,
     /// Calls that may reach a function the analysis knows, in order.
     pub(crate) calls: Vec<Call>,
+    /// Locks taken by hand and held for a stretch of the body: `let guard =
+    /// Lock::new("x").acquire()?;` and the statements after it in its
+    /// block, up to the first mention of `guard`.
+    pub(crate) holds: Vec<Hold>,
     /// Free functions declared in the body: callable by their name.
     pub(crate) fns: Vec<FnFacts>,
     /// Methods of impls and traits declared in the body.
     pub(crate) methods: Vec<FnFacts>,
-    /// Every name bound in the body by a pattern (`let`, parameters of
-    /// closures, `match` arms, `for`, ...) or a `use`: a bare call of such
-    /// a name may not call the function of that name.
-    pub(crate) bound: HashSet<String>,
-    /// A glob `use` in the body: any bare name may come from it.
-    pub(crate) glob: bool,
     /// A `return;` of the body itself (not of a closure in it), which
     /// returns `()`.
     pub(crate) bare_return: bool,
 }
 
-impl BodyFacts {
-    /// Drops the bare calls `f(..)` whose name is bound in the body or in
-    /// `params`: they may call the binding, not the function.
-    pub(crate) fn drop_shadowed(&mut self, params: &HashSet<String>) {
-        let (bound, glob) = (&self.bound, self.glob);
-        self.calls.retain(|call| match &call.callee {
-            Callee::Path(path) if path.len() == 1 => {
-                !glob && !bound.contains(&path[0]) && !params.contains(&path[0])
-            }
-            _ => true,
-        });
-    }
-}
-
 /// `Lock::new("name")...acquire()` (or `.try_acquire()`), possibly with
 /// `.using("alias")` in between.
+#[derive(Clone)]
 pub(crate) struct LockNew {
     /// `None` when the alias is not a literal, or the name is invalid:
     /// then nothing is known about the lock.
     pub(crate) lock: Option<LockName>,
     /// The call, for errors.
     pub(crate) at: TokenStream,
-    /// Acquired with `.acquire()`, which waits (`.try_acquire()` does
-    /// not, so it takes no part in lock-order inversions).
+    /// Acquired in a way that may wait: `.acquire()` without a zero
+    /// timeout (`.try_acquire()`, or a zero timeout, never waits, so takes
+    /// no part in lock-order inversions).
     pub(crate) waits: bool,
 }
 
+/// A lock taken by hand and certainly held while some calls are made.
+pub(crate) struct Hold {
+    pub(crate) lock: LockName,
+    pub(crate) waits: bool,
+    /// What runs while it is held.
+    pub(crate) calls: Vec<Call>,
+    pub(crate) lock_news: Vec<LockNew>,
+}
+
+#[derive(Clone)]
 pub(crate) struct Call {
     pub(crate) callee: Callee,
     /// The callee as written (`f`, `Self::f`, `self.f`), for errors.
     pub(crate) at: TokenStream,
 }
 
+#[derive(Clone)]
 pub(crate) enum Callee {
     /// `f(..)`, `self::f(..)`, `Self::f(..)`, `Type::f(..)`: the segments.
     Path(Vec<String>),
+    /// `<Type as Trait>::f(..)` (`trait_` is `None` for `<Type>::f(..)`).
+    Qualified {
+        ty: String,
+        trait_: Option<String>,
+        name: String,
+    },
     /// `self.f(..)`.
     SelfMethod(String),
 }

@@ -15,8 +15,8 @@ use std::fmt::Write as _;
 
 use proc_macro2::TokenStream;
 
-use crate::facts::{Call, Callee, FnFacts};
-use crate::locks::{AttrLock, LockId, LockName};
+use crate::facts::{Call, Callee, FnFacts, LockNew};
+use crate::locks::{LockId, LockName};
 
 pub(crate) type NodeId = usize;
 
@@ -24,11 +24,22 @@ pub(crate) struct Node {
     /// `f`, or `Type::f`.
     pub(crate) display: String,
     pub(crate) owner: usize,
-    pub(crate) locks: Vec<AttrLock>,
+    /// The locks held while it runs.
+    pub(crate) locks: Vec<Held>,
+    /// Not a function: a lock taken by hand, held for a stretch of a
+    /// function's body (its calls are those made meanwhile).
+    pub(crate) hold: bool,
     /// `Lock::new` calls whose lock is known.
     lock_news: Vec<KnownLockNew>,
     /// Resolved calls.
     calls: Vec<Edge>,
+}
+
+/// A lock held while a node runs.
+pub(crate) struct Held {
+    pub(crate) lock: LockName,
+    /// Taking it may wait (not a zero timeout).
+    pub(crate) waits: bool,
 }
 
 /// A `Lock::new(..)` acquired, whose lock is known.
@@ -82,7 +93,12 @@ impl Scope {
 #[derive(Default)]
 pub(crate) struct Items {
     pub(crate) free: HashMap<String, NodeId>,
+    /// Inherent methods, by type and name.
     pub(crate) methods: HashMap<(String, String), NodeId>,
+    /// Methods of trait impls, by type, trait and name: only a qualified
+    /// path (`<Type as Trait>::f`) names them for sure, since an inherent
+    /// method of the same name (anywhere in the crate) wins otherwise.
+    pub(crate) trait_methods: HashMap<(String, String, String), NodeId>,
 }
 
 #[derive(Default)]
@@ -112,6 +128,7 @@ impl Graph {
             display: String::new(),
             owner,
             locks: Vec::new(),
+            hold: false,
             lock_news: Vec::new(),
             calls: Vec::new(),
         });
@@ -122,19 +139,15 @@ impl Graph {
         let FnFacts { locks, body, .. } = facts;
         let owner = self.nodes[id].owner;
         let node = &mut self.nodes[id];
-        node.display = display;
-        node.locks = locks;
-        node.lock_news = body
-            .lock_news
+        node.display = display.clone();
+        node.locks = locks
             .into_iter()
-            .filter_map(|new| {
-                Some(KnownLockNew {
-                    lock: new.lock?,
-                    at: new.at,
-                    waits: new.waits,
-                })
+            .map(|taken| Held {
+                lock: taken.lock,
+                waits: taken.waits,
             })
             .collect();
+        node.lock_news = known(body.lock_news);
         // Functions declared in this body: callable by name from it and
         // from each other. (Methods of impls declared here are not
         // followed.)
@@ -158,6 +171,24 @@ impl Graph {
         for (child, facts) in children {
             let display = facts.ident.to_string();
             self.fill(child, facts, display, child_scope.clone());
+        }
+        // Locks held by hand: nodes of their own, whose calls are those
+        // made while the lock is held, resolved as the function's.
+        for hold in body.holds {
+            let node_id = self.alloc(owner);
+            let node = &mut self.nodes[node_id];
+            node.display = display.clone();
+            node.hold = true;
+            node.locks = vec![Held {
+                lock: hold.lock,
+                waits: hold.waits,
+            }];
+            node.lock_news = known(hold.lock_news);
+            self.pending.push(Pending {
+                id: node_id,
+                scope: own_scope.clone(),
+                calls: hold.calls,
+            });
         }
         self.pending.push(Pending {
             id,
@@ -247,7 +278,9 @@ impl Graph {
                     });
                     continue;
                 }
-                for taken in locks {
+                // A lock taken with a zero timeout never waits: it takes no
+                // part in any order.
+                for taken in locks.iter().filter(|taken| taken.waits) {
                     steps.push(Step {
                         path: next.clone(),
                         site: Site::Call(index),
@@ -324,7 +357,25 @@ impl Graph {
     }
 }
 
+/// The `Lock::new`s whose lock is known.
+fn known(lock_news: Vec<LockNew>) -> Vec<KnownLockNew> {
+    lock_news
+        .into_iter()
+        .filter_map(|new| {
+            Some(KnownLockNew {
+                lock: new.lock?,
+                at: new.at,
+                waits: new.waits,
+            })
+        })
+        .collect()
+}
+
 fn resolve(callee: &Callee, scope: &Scope, items: &Items) -> Option<NodeId> {
+    let self_type = |ty: &String| match ty.as_str() {
+        "Self" => scope.self_type.clone(),
+        _ => Some(ty.clone()),
+    };
     match callee {
         Callee::Path(path) => match path.as_slice() {
             [name] => scope
@@ -334,13 +385,19 @@ fn resolve(callee: &Callee, scope: &Scope, items: &Items) -> Option<NodeId> {
                 .find_map(|local| local.get(name).copied())
                 .or_else(|| items.free.get(name).copied()),
             [module, name] if module == "self" => items.free.get(name).copied(),
-            [ty, name] if ty == "Self" => {
-                let ty = scope.self_type.as_ref()?;
-                items.methods.get(&(ty.clone(), name.clone())).copied()
-            }
-            [ty, name] => items.methods.get(&(ty.clone(), name.clone())).copied(),
+            [ty, name] => items.methods.get(&(self_type(ty)?, name.clone())).copied(),
             _ => None,
         },
+        Callee::Qualified { ty, trait_, name } => {
+            let ty = self_type(ty)?;
+            match trait_ {
+                Some(trait_) => items
+                    .trait_methods
+                    .get(&(ty, trait_.clone(), name.clone()))
+                    .copied(),
+                None => items.methods.get(&(ty, name.clone())).copied(),
+            }
+        }
         Callee::SelfMethod(name) => {
             let ty = scope.self_type.as_ref()?;
             items.methods.get(&(ty.clone(), name.clone())).copied()

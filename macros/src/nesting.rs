@@ -21,7 +21,7 @@ use crate::args::Args;
 use crate::errors::Errors;
 use crate::graph::{Graph, Items, Scope, Site};
 use crate::item::LockedFn;
-use crate::locks::{AttrLock, LockName};
+use crate::locks::AttrLock;
 use crate::scan;
 
 /// What the check found out about the body, besides errors.
@@ -42,10 +42,13 @@ pub(crate) fn check(stack: &[Args], func: &LockedFn, errors: &mut Errors) -> Sha
 
     // Stacked attributes: every lock is held for the whole body.
     let mut held: Vec<AttrLock> = Vec::new();
+    let mut cx = scan::Context::default();
     for args in stack {
-        let Some(lock) = LockName::of(args) else {
+        cx.paths.add_root(&args.krate);
+        let Some(taken) = AttrLock::of(args) else {
             continue;
         };
+        let lock = &taken.lock;
         if held.iter().any(|other| other.lock.id == lock.id) {
             let message = format!(
                 "`{name}` takes lock {} twice: the second #[mysql_lock] would fail at run time \
@@ -54,22 +57,18 @@ pub(crate) fn check(stack: &[Args], func: &LockedFn, errors: &mut Errors) -> Sha
             );
             errors.push(syn::Error::new_spanned(&args.name_lit, message));
         } else {
-            held.push(AttrLock {
-                lock,
-                lit: args.name_lit.clone(),
-            });
+            held.push(taken);
         }
     }
 
     let items = &body.items;
     let stmts = &body.stmts;
-    let Some(mut facts) = scan::scan_tokens(quote!(#items #stmts)) else {
+    let Some(facts) = scan::body_tokens(&func.sig, quote!(#items #stmts), &cx) else {
         return Shape::default();
     };
     let shape = Shape {
         bare_return: facts.bare_return,
     };
-    facts.drop_shadowed(&scan::parameters(&func.sig));
     let facts = crate::facts::FnFacts {
         ident: name.clone(),
         locks: held,
@@ -184,6 +183,7 @@ mod tests {
                             .try_acquire()
                     };
                     let e = Lock::new("job").using("other");
+                    let _ = d();
                     Ok(())
                 }
             ),

@@ -2,9 +2,9 @@
 //! the expression or type behind parentheses and invisible groups, the
 //! attributes of a statement, the head of an item for errors.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{TokenStream, TokenTree};
 use quote::{quote, ToTokens};
-use syn::{Attribute, Expr, Item, Type};
+use syn::{Attribute, Expr, Item, Meta, Type};
 
 /// The expression inside parentheses and the invisible groups of
 /// `macro_rules!` fragments.
@@ -40,11 +40,34 @@ pub(crate) fn is_self(expr: &Expr) -> bool {
     matches!(peel(expr), Expr::Path(path) if path.qself.is_none() && path.path.is_ident("self"))
 }
 
-/// Whether the item or code carrying `attrs` may be compiled out.
+/// Whether the item or code carrying `attrs` may be compiled out: by a
+/// `#[cfg(..)]`, or a `#[cfg_attr(.., cfg(..))]`. Other `cfg_attr`s only
+/// add attributes (`#[cfg_attr(feature = "otel", tracing::instrument)]`).
 pub(crate) fn has_cfg(attrs: &[Attribute]) -> bool {
-    attrs
-        .iter()
-        .any(|attr| attr.path().is_ident("cfg") || attr.path().is_ident("cfg_attr"))
+    attrs.iter().any(|attr| {
+        if attr.path().is_ident("cfg") {
+            return true;
+        }
+        let Meta::List(list) = &attr.meta else {
+            return false;
+        };
+        list.path.is_ident("cfg_attr") && names_cfg(list.tokens.clone())
+    })
+}
+
+/// Whether the attributes of a `cfg_attr` (after its predicate) hold a
+/// `cfg`, also in a nested `cfg_attr`.
+fn names_cfg(tokens: TokenStream) -> bool {
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut attrs = trees.split(|tree| matches!(tree, TokenTree::Punct(p) if p.as_char() == ','));
+    attrs.next(); // the predicate
+    attrs.any(|attr| match attr {
+        [TokenTree::Ident(ident), ..] if ident == "cfg" => true,
+        [TokenTree::Ident(ident), TokenTree::Group(group), ..] if ident == "cfg_attr" => {
+            names_cfg(group.stream())
+        }
+        _ => false,
+    })
 }
 
 /// The outer attributes of an item.
