@@ -8,9 +8,11 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
-use syn::{Expr, ExprLit, ExprUnary, Ident, Lit, LitStr, Token, UnOp};
+use syn::spanned::Spanned;
+use syn::{Attribute, Expr, ExprLit, ExprUnary, Ident, Lit, LitStr, Meta, Token, UnOp};
 
 use crate::errors::Errors;
+use crate::syntax::peel;
 
 const KEYS: [&str; 4] = ["name", "timeout", "using", "crate"];
 const KEY_LIST: &str = "`name`, `timeout`, `using` and `crate`";
@@ -54,6 +56,24 @@ pub(crate) enum Timeout {
 
 /// Parses and validates the arguments; the error holds every mistake.
 pub(crate) fn parse(args: TokenStream) -> syn::Result<Args> {
+    parse_at(args, Span::call_site())
+}
+
+/// The arguments of another `#[mysql_lock(...)]` on the same function,
+/// expanded with the first: a missing name is reported at `attr`.
+pub(crate) fn parse_attr(attr: &Attribute) -> syn::Result<Args> {
+    match &attr.meta {
+        Meta::List(list) => parse_at(list.tokens.clone(), list.path.span()),
+        Meta::Path(path) => parse_at(TokenStream::new(), path.span()),
+        Meta::NameValue(meta) => Err(syn::Error::new_spanned(
+            meta,
+            "expected `#[mysql_lock(name = \"...\")]`, with the arguments in parentheses",
+        )),
+    }
+}
+
+/// [`parse`], reporting a missing name at `site`.
+fn parse_at(args: TokenStream, site: Span) -> syn::Result<Args> {
     let mut config = Config::default();
     let mut errors = Errors::default();
     let parser = |input: ParseStream| {
@@ -61,7 +81,7 @@ pub(crate) fn parse(args: TokenStream) -> syn::Result<Args> {
         Ok(())
     };
     parser.parse2(args)?;
-    config.build(errors)
+    config.build(errors, site)
 }
 
 fn parse_each(input: ParseStream, config: &mut Config, errors: &mut Errors) {
@@ -229,13 +249,13 @@ impl Config {
         self.krate.set(key, value, |value| parse_crate(key, value))
     }
 
-    fn build(self, mut errors: Errors) -> syn::Result<Args> {
+    fn build(self, mut errors: Errors, site: Span) -> syn::Result<Args> {
         if !self.name.seen && !self.name_misspelled {
-            errors.push(missing_name());
+            errors.push(missing_name(site));
         }
         errors.finish()?;
         // Only `None` when an error was recorded above.
-        let name_lit = self.name.value.ok_or_else(missing_name)?;
+        let name_lit = self.name.value.ok_or_else(|| missing_name(site))?;
         Ok(Args {
             name: name_lit.value(),
             name_lit,
@@ -246,9 +266,9 @@ impl Config {
     }
 }
 
-fn missing_name() -> syn::Error {
+fn missing_name(site: Span) -> syn::Error {
     syn::Error::new(
-        Span::call_site(),
+        site,
         "missing lock name: add `name = \"...\"`, as in \
          `#[mysql_lock(name = \"nightly-report\")]`",
     )
@@ -308,14 +328,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     rows[a.len()][b.len()]
-}
-
-/// The expression inside the invisible groups of `macro_rules!` fragments.
-fn peel(expr: &Expr) -> &Expr {
-    match expr {
-        Expr::Group(group) => peel(&group.expr),
-        other => other,
-    }
 }
 
 fn string_literal<'a>(key: &Ident, value: &'a Expr) -> syn::Result<&'a LitStr> {
@@ -519,35 +531,18 @@ mod tests {
 
     #[test]
     fn timeouts() {
-        let timeout = |tokens| parse_ok(tokens).timeout.expect("given");
-        assert_eq!(
-            timeout(quote!(name = "j", timeout = 0)),
-            Timeout::Seconds(0.0)
-        );
-        assert_eq!(
-            timeout(quote!(name = "j", timeout = 2)),
-            Timeout::Seconds(2.0)
-        );
-        assert_eq!(
-            timeout(quote!(name = "j", timeout = 1_5e-1)),
-            Timeout::Seconds(1.5)
-        );
-        assert_eq!(
-            timeout(quote!(name = "j", timeout = 0x10)),
-            Timeout::Seconds(16.0)
-        );
-        assert_eq!(
-            timeout(quote!(name = "j", timeout = 3f64)),
-            Timeout::Seconds(3.0)
-        );
-        assert_eq!(
-            timeout(quote!(name = "j", timeout = "forever")),
-            Timeout::Forever
-        );
-        assert_eq!(
-            timeout(quote!(name = "j", timeout = 99999999.9)),
-            Timeout::Seconds(99_999_999.9)
-        );
+        for (tokens, expected) in [
+            (quote!(timeout = 0), Timeout::Seconds(0.0)),
+            (quote!(timeout = 2), Timeout::Seconds(2.0)),
+            (quote!(timeout = 1_5e-1), Timeout::Seconds(1.5)),
+            (quote!(timeout = 0x10), Timeout::Seconds(16.0)),
+            (quote!(timeout = 3f64), Timeout::Seconds(3.0)),
+            (quote!(timeout = "forever"), Timeout::Forever),
+            (quote!(timeout = 99999999.9), Timeout::Seconds(99_999_999.9)),
+        ] {
+            let timeout = parse_ok(quote!(name = "j", #tokens)).timeout;
+            assert_eq!(timeout, Some(expected), "{tokens}");
+        }
     }
 
     #[test]

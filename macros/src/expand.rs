@@ -5,24 +5,25 @@
 //! fn job(args) -> Result<T, E> {
 //!     #![inner attributes]
 //!     let __mysql_lock_returns = PhantomData;
+//!     let __mysql_lock_from = From::from;
 //!     let __mysql_lock_guard = {
 //!         use ::mysql_lock::__private as __mysql_lock_private;
 //!         static __MYSQL_LOCK: LazyLock<Lock> = LazyLock::new(|| lock(name, timeout, using));
 //!         match acquire(&__MYSQL_LOCK) {
 //!             Ok(guard) => guard,
-//!             Err(error) => return LockedResult::lock_failed(__mysql_lock_returns, error),
+//!             Err(error) => return lock_failed(__mysql_lock_returns, __mysql_lock_from(error)),
 //!         }
 //!     };
-//!     LockedResult::run(__mysql_lock_returns, __mysql_lock_guard, move || { <items and statements> })
+//!     run(__mysql_lock_returns, __mysql_lock_guard, move || { <items and statements> }, __mysql_lock_from)
 //! }
 //! ```
 //!
 //! `run` calls the closure, then releases the guard; when the lock was lost
-//! while the body ran, a successful result becomes `Err(LockLost)`. The
-//! body is a closure so that every way out of it (its end, `return`, `?`)
-//! goes through `run`: a `return` leaves the closure, whose value is then
-//! the function's. The closure is `move`, and `FnOnce`, so the body may
-//! move arguments out and return borrows of them. The guard is taken
+//! while the body ran, a successful result becomes `Err(from(LockLost))`.
+//! The body is a closure so that every way out of it (its end, `return`,
+//! `?`) goes through `run`: a `return` leaves the closure, whose value is
+//! then the function's. The closure is `move`, and `FnOnce`, so the body
+//! may move arguments out and return borrows of them. The guard is taken
 //! before `run` is called, so a panic in the body drops it while
 //! unwinding, which releases the lock.
 //!
@@ -33,15 +34,25 @@
 //! (an expected type given to a generic call does not reach a closure
 //! argument; a type already inferred does).
 //!
-//! `LockedResult` is implemented for `Result<T, E: From<Error>>` only, with
-//! the message a user needs for any other return type. Both of its calls
-//! are located at the return type, so that this message is reported once,
-//! underlining the return type.
+//! No runtime function bounds the error type: the one `From::from` above
+//! is the only place that needs `E: From<mysql_lock::Error>`, and it is
+//! located at the return type, as are the calls that need a `Result`. So a
+//! wrong return type is reported once, underlining it, in the compiler's
+//! own words about public types (`the trait bound `AppError:
+//! From<mysql_lock::Error>` is not satisfied`, with its suggestion of a
+//! bound for a type parameter), never naming the runtime's private items.
 //!
 //! A `#[track_caller]` function keeps its statements in its own body,
 //! after the guard: a closure can't be `#[track_caller]` on stable Rust,
 //! and would hide the caller's location. Its lock is released when the
-//! guard is dropped, and a lock lost meanwhile is not reported.
+//! guard is dropped, and a lock lost meanwhile is not reported. So does a
+//! body with a `return;` of its own, which can never compile: in the
+//! function's block, the compiler's error names the return type, as for
+//! a plain function.
+//!
+//! Several `#[mysql_lock]` on one function are expanded together by the
+//! first: each lock's closure takes the next lock, so they are taken in
+//! the order written and released in reverse.
 
 use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
@@ -50,34 +61,57 @@ use syn::{Attribute, Meta, ReturnType};
 use crate::args::{self, Args, Timeout};
 use crate::errors::Errors;
 use crate::item::{self, Body, LockedFn};
-use crate::{nesting, validate};
+use crate::nesting::{self, Shape};
+use crate::{locks, validate};
 
 /// `#[mysql_lock(args)] item`. On a mistake in the arguments or the item:
 /// the item unchanged, so that the rest of the crate still type-checks,
 /// followed by every error. On re-entrance found in the body: the function
 /// expanded, followed by every error.
+///
+/// The other `#[mysql_lock]` attributes on the function (below this one:
+/// those above were expanded first) are expanded here too, and removed:
+/// every lock is taken, in the order written, before the body runs, and
+/// one check sees them all.
 pub(crate) fn mysql_lock(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let args = errors.take(args::parse(args));
-    let func = if let Ok(func) = syn::parse2::<LockedFn>(item.clone()) {
+    let mut stack = vec![args];
+    let func = if let Ok(mut func) = syn::parse2::<LockedFn>(item.clone()) {
         errors.take(validate::check(&func));
+        for attr in take_stacked(&mut func.attrs) {
+            stack.push(errors.take(args::parse_attr(&attr)));
+        }
         Some(func)
     } else {
         errors.push(item::not_a_function(item.clone()));
         None
     };
     let well_formed = errors.is_empty();
-    if let (Some(args), Some(func)) = (&args, &func) {
-        errors.take(nesting::check(args, func));
-    }
-    let mut tokens = match (well_formed, args, func) {
-        (true, Some(args), Some(func)) => gen_function(&args, func),
-        _ => item,
+    let stack: Vec<Args> = stack.into_iter().flatten().collect();
+    let shape = match &func {
+        Some(func) => nesting::check(&stack, func, &mut errors),
+        None => Shape::default(),
+    };
+    let mut tokens = match func {
+        Some(func) if well_formed => gen_function(&stack, func, &shape),
+        // Without the stacked attributes, whose errors are reported here.
+        Some(func) => func.into_token_stream(),
+        None => item,
     };
     if let Err(error) = errors.finish() {
         tokens.extend(error.into_compile_error());
     }
     tokens
+}
+
+/// Removes the `#[mysql_lock]` attributes from `attrs`, and returns them.
+pub(crate) fn take_stacked(attrs: &mut Vec<Attribute>) -> Vec<Attribute> {
+    let (stacked, others) = std::mem::take(attrs)
+        .into_iter()
+        .partition(locks::is_lock_attr);
+    *attrs = others;
+    stacked
 }
 
 /// The names the expansion binds. Every one has `Span::mixed_site()`, so
@@ -86,6 +120,7 @@ pub(crate) fn mysql_lock(args: TokenStream, item: TokenStream) -> TokenStream {
 struct Names {
     returns: Ident,
     guard: Ident,
+    from: Ident,
 }
 
 impl Names {
@@ -94,15 +129,16 @@ impl Names {
         Names {
             returns: Ident::new("__mysql_lock_returns", site),
             guard: Ident::new("__mysql_lock_guard", site),
+            from: Ident::new("__mysql_lock_from", site),
         }
     }
 }
 
-/// The function with the lock taken before the first statement of its
-/// body, and its statements run by [`gen_run`]. The statements keep their
-/// tokens and spans, so that items, labels, `return` and `?` in them mean
-/// what they meant.
-fn gen_function(args: &Args, func: LockedFn) -> TokenStream {
+/// The function with its locks taken before the first statement of its
+/// body, in the order of `stack`, and its statements run by [`gen_run`].
+/// The statements keep their tokens and spans, so that items, labels,
+/// `return` and `?` in them mean what they meant.
+fn gen_function(stack: &[Args], func: LockedFn, shape: &Shape) -> TokenStream {
     let LockedFn {
         attrs,
         vis,
@@ -121,24 +157,36 @@ fn gen_function(args: &Args, func: LockedFn) -> TokenStream {
     };
     let names = Names::new();
     let at_return_type = ReturnTypeSpans::new(&sig.output);
-    let take_lock = gen_take_lock(args, &names, &at_return_type);
     let brace_span = brace_token.span.join();
     // The leading items stay before the lock is taken (clippy's
     // `items_after_statements`) when the statements stay in the function's
     // block; when the statements move into the closure, the items move
     // with them, since an item is visible throughout its block, to the
     // statements and items before it as well.
-    let body = if is_track_caller(&attrs) {
-        quote!(#items #take_lock #stmts)
+    // A `return;` returns `()`, never a `Result`: in the function's own
+    // block, the compiler says so as it does for a plain function (in a
+    // closure, it could not name the return type).
+    let body = if is_track_caller(&attrs) || shape.bare_return {
+        let take_locks = stack
+            .iter()
+            .map(|args| gen_take_lock(args, &names, &at_return_type));
+        quote!(#items #(#take_locks)* #stmts)
     } else {
-        let run = gen_run(
-            args,
-            &names,
-            &at_return_type,
-            quote!(#items #stmts),
-            brace_span,
-        );
-        quote!(#take_lock #run)
+        // The first lock's closure takes the second, and so on: each is
+        // released after the body and the locks taken after it.
+        let mut body = quote!(#items #stmts);
+        for args in stack.iter().rev() {
+            let take_lock = gen_take_lock(args, &names, &at_return_type);
+            let run = gen_run(
+                args,
+                &names,
+                &at_return_type,
+                body,
+                brace_token.span.close(),
+            );
+            body = quote!(#take_lock #run);
+        }
+        body
     };
     let mut block = Group::new(Delimiter::Brace, quote!(#(#inner_attrs)* #body));
     block.set_span(brace_span);
@@ -172,7 +220,11 @@ fn is_track_caller(attrs: &[Attribute]) -> bool {
 /// every instantiation of a generic function.
 fn gen_take_lock(args: &Args, names: &Names, at_return_type: &ReturnTypeSpans) -> TokenStream {
     let site = Span::mixed_site();
-    let Names { returns, guard } = names;
+    let Names {
+        returns,
+        guard,
+        from,
+    } = names;
     let private = Ident::new("__mysql_lock_private", site);
     let lock_static = Ident::new("__MYSQL_LOCK", site);
     let acquired = Ident::new("__mysql_lock_acquired", site);
@@ -181,13 +233,15 @@ fn gen_take_lock(args: &Args, names: &Names, at_return_type: &ReturnTypeSpans) -
     let krate = &args.krate;
     let lock = gen_lock(args);
     let lock_failed = at_return_type.call(
-        quote!(#private::LockedResult::lock_failed),
-        &quote_spanned!(site=> #error),
+        quote!(#private::lock_failed),
+        &quote_spanned!(site=> #from(#error)),
         names,
     );
+    let from_path = at_return_type.cover(quote!(::core::convert::From::from));
 
     quote_spanned! {site=>
         let #returns = ::core::marker::PhantomData;
+        let #from = #from_path;
         let #guard = {
             use #krate::__private as #private;
             static #lock_static: #private::LazyLock<#private::Lock> =
@@ -223,28 +277,29 @@ fn gen_lock(args: &Args) -> TokenStream {
     lock
 }
 
-/// `LockedResult::run(returns, guard, move || { statements })`, the tail
+/// `run(returns, guard, move || { statements }, from)`, the tail
 /// expression of the function.
 ///
-/// The closure's block keeps the location of the function's braces, so
-/// that an error about the body's value points at the body. Every token
-/// added has the expansion's hygiene, so that lints treat the closure and
-/// the calls as the macro's code, not the user's.
+/// The closure's block is located at the function's closing brace, so
+/// that an error about the body's value (a missing final `Ok(..)`) points
+/// at the end of the body, not at all of it. Every token added has the
+/// expansion's hygiene, so that lints treat the closure and the calls as
+/// the macro's code, not the user's.
 fn gen_run(
     args: &Args,
     names: &Names,
     at_return_type: &ReturnTypeSpans,
     stmts: TokenStream,
-    brace_span: Span,
+    close_brace: Span,
 ) -> TokenStream {
     let krate = &args.krate;
-    let guard = &names.guard;
-    let body_span = Span::mixed_site().located_at(brace_span);
+    let Names { guard, from, .. } = names;
+    let body_span = Span::mixed_site().located_at(close_brace);
     let mut block = Group::new(Delimiter::Brace, stmts);
     block.set_span(body_span);
     at_return_type.call(
-        quote!(#krate::__private::LockedResult::run),
-        &quote_spanned!(body_span=> #guard, move || #block),
+        quote!(#krate::__private::run),
+        &quote_spanned!(body_span=> #guard, move || #block, #from),
         names,
     )
 }
@@ -276,6 +331,15 @@ impl ReturnTypeSpans {
         }
     }
 
+    /// `tokens`, spanning the return type from its first token to its last.
+    fn cover(&self, tokens: TokenStream) -> TokenStream {
+        let mut tokens: Vec<TokenTree> = respan(tokens, self.first).into_iter().collect();
+        if let Some(end) = tokens.last_mut() {
+            end.set_span(self.last);
+        }
+        tokens.into_iter().collect()
+    }
+
     /// `function(identity(returns), rest)`, located at the return type.
     ///
     /// The compiler reports an unsatisfied bound of `function` at the
@@ -287,10 +351,7 @@ impl ReturnTypeSpans {
     /// is left out.
     fn call(&self, function: TokenStream, rest: &TokenStream, names: &Names) -> TokenStream {
         let Self { first, last } = *self;
-        let mut function: Vec<TokenTree> = respan(function, first).into_iter().collect();
-        if let Some(end) = function.last_mut() {
-            end.set_span(last);
-        }
+        let function = self.cover(function);
         let returns = &names.returns;
         let mut returns_arg = Group::new(Delimiter::Parenthesis, quote_spanned!(last=> #returns));
         returns_arg.set_span(last);
@@ -299,7 +360,7 @@ impl ReturnTypeSpans {
             quote_spanned!(first=> ::core::convert::identity #returns_arg, #rest),
         );
         args.set_span(last);
-        quote!(#(#function)* #args)
+        quote!(#function #args)
     }
 }
 
@@ -322,69 +383,131 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    //! The expansion's structure, read back with syn: what runs where, not
+    //! how it is spelled.
 
-    fn expand(args: TokenStream, item: TokenStream) -> String {
-        mysql_lock(args, item).to_string()
+    use super::*;
+    use syn::visit::Visit;
+    use syn::{Block, Expr, ExprCall, ExprClosure, ExprMethodCall, Item, ItemFn, Stmt};
+
+    fn expand(args: TokenStream, item: TokenStream) -> ItemFn {
+        let out = mysql_lock(args, item);
+        syn::parse2(out.clone()).unwrap_or_else(|error| panic!("{error}: {out}"))
+    }
+
+    /// The locks built in the expansion, outermost first: the name and
+    /// the builder calls, as in `job.timeout.using`.
+    fn locks(block: &Block) -> Vec<String> {
+        #[derive(Default)]
+        struct Builders(Vec<String>);
+        impl Visit<'_> for Builders {
+            fn visit_expr_method_call(&mut self, call: &ExprMethodCall) {
+                let mut calls = vec![call.method.to_string()];
+                let mut receiver = &*call.receiver;
+                while let Expr::MethodCall(inner) = receiver {
+                    calls.push(inner.method.to_string());
+                    receiver = &inner.receiver;
+                }
+                match receiver {
+                    Expr::Call(new) if is_call_of(new, "new") => {
+                        let name = new.args.to_token_stream().to_string();
+                        calls.push(name);
+                        calls.reverse();
+                        self.0.push(calls.join("."));
+                    }
+                    _ => syn::visit::visit_expr_method_call(self, call),
+                }
+            }
+            fn visit_expr_call(&mut self, call: &ExprCall) {
+                if is_call_of(call, "new") && call.args.len() == 1 {
+                    if let Expr::Lit(lit) = &call.args[0] {
+                        self.0.push(lit.to_token_stream().to_string());
+                        return;
+                    }
+                }
+                syn::visit::visit_expr_call(self, call);
+            }
+        }
+        let mut builders = Builders::default();
+        builders.visit_block(block);
+        builders.0
+    }
+
+    fn is_call_of(call: &ExprCall, name: &str) -> bool {
+        matches!(&*call.func, Expr::Path(path)
+            if path.path.segments.last().is_some_and(|last| last.ident == name))
+    }
+
+    /// The closure that `run` is given: the body as the user wrote it.
+    fn run_closure(stmts: &[Stmt]) -> Option<&ExprClosure> {
+        let Some(Stmt::Expr(Expr::Call(run), None)) = stmts.last() else {
+            return None;
+        };
+        if !is_call_of(run, "run") {
+            return None;
+        }
+        run.args.iter().find_map(|arg| match arg {
+            Expr::Closure(closure) => Some(closure),
+            _ => None,
+        })
+    }
+
+    fn closure_stmts(closure: &ExprClosure) -> &[Stmt] {
+        assert!(closure.capture.is_some(), "a `move` closure");
+        match &*closure.body {
+            Expr::Block(block) => &block.block.stmts,
+            other => panic!("{}", other.to_token_stream()),
+        }
     }
 
     #[test]
     fn takes_the_lock_first_and_runs_items_and_statements_in_the_closure() {
-        let out = expand(
-            quote!(name = "job", timeout = 2),
-            quote! {
-                /// Docs.
-                pub(crate) fn job<T: Clone>(&self, t: T) -> Result<T, E> where T: Send {
-                    #![allow(unused)]
-                    use std::fmt;
-                    const LIMIT: u8 = 1;
-                    macro_rules! twice { ($e:expr) => { $e * 2 } }
-                    println!("first statement");
-                    fn after() {}
-                    Ok(t)
-                }
-            },
+        let item = quote! {
+            /// Docs.
+            pub(crate) fn job<T: Clone>(&self, t: T) -> Result<T, E> where T: Send {
+                #![allow(unused)]
+                use std::fmt;
+                const LIMIT: u8 = 1;
+                macro_rules! twice { ($e:expr) => { $e * 2 } }
+                println!("first statement");
+                fn after() {}
+                Ok(t)
+            }
+        };
+        let written: ItemFn = syn::parse2(item.clone()).expect("a function");
+        let out = expand(quote!(name = "job", timeout = 2), item);
+        // The signature, attributes and visibility as written.
+        assert_eq!(
+            out.sig.to_token_stream().to_string(),
+            written.sig.to_token_stream().to_string()
         );
-        let lock = out.find("let __mysql_lock_guard").expect(&out);
-        let head = &out[..lock];
-        let tail = &out[lock..];
-        assert!(
-            head.starts_with(
-                "# [doc = r\" Docs.\"] pub (crate) fn job < T : Clone > (& self , t : T) -> \
-             Result < T , E > where T : Send { # ! [allow (unused)] let"
-            ),
-            "{out}"
-        );
-        // Items stay with the statements: an item is visible throughout
-        // its block, also to the statements before it.
-        assert!(!head.contains("const LIMIT"), "{out}");
-        assert!(
-            tail.contains("move || { use std :: fmt ; const LIMIT : u8 = 1 ; macro_rules ! twice"),
-            "{out}"
-        );
-        assert!(
-            tail.contains("use :: mysql_lock :: __private as __mysql_lock_private ;"),
-            "{out}"
-        );
-        assert!(tail.contains(
-            "__mysql_lock_private :: Lock :: new (\"job\") . timeout (__mysql_lock_private :: Duration :: from_secs_f64 (2f64))"
-        ), "{out}");
-        assert!(
-            tail.contains(
-                "return __mysql_lock_private :: LockedResult :: lock_failed \
-                 (:: core :: convert :: identity (__mysql_lock_returns) , __mysql_lock_error)"
-            ),
-            "{out}"
-        );
-        assert!(
-            tail.ends_with(
-                ":: mysql_lock :: __private :: LockedResult :: run \
-                 (:: core :: convert :: identity (__mysql_lock_returns) , __mysql_lock_guard , \
-                 move || { use std :: fmt ; const LIMIT : u8 = 1 ; macro_rules ! twice \
-                 { ($ e : expr) => { $ e * 2 } } println ! (\"first statement\") ; \
-                 fn after () { } Ok (t) }) }"
-            ),
-            "{out}"
+        assert_eq!(out.attrs.len(), 2, "the doc and the inner attribute");
+        assert!(out.attrs[0].path().is_ident("doc"));
+        assert!(matches!(out.attrs[1].style, syn::AttrStyle::Inner(_)));
+        assert!(matches!(out.vis, syn::Visibility::Restricted(_)));
+        // Before the body: bindings of the expansion only, and the lock.
+        let stmts = &out.block.stmts;
+        assert!(stmts[..stmts.len() - 1]
+            .iter()
+            .all(|stmt| matches!(stmt, Stmt::Local(_))));
+        assert_eq!(locks(&out.block), ["\"job\".timeout"]);
+        // The items and statements, in order, in the closure.
+        let body = closure_stmts(run_closure(stmts).expect("run"));
+        let kinds: Vec<&str> = body
+            .iter()
+            .map(|stmt| match stmt {
+                Stmt::Item(Item::Use(_)) => "use",
+                Stmt::Item(Item::Const(_)) => "const",
+                Stmt::Item(Item::Macro(_)) => "macro_rules",
+                Stmt::Item(Item::Fn(_)) => "fn",
+                Stmt::Macro(_) => "println",
+                Stmt::Expr(_, None) => "tail",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            ["use", "const", "macro_rules", "println", "fn", "tail"]
         );
     }
 
@@ -398,9 +521,47 @@ mod tests {
                 quote!(name = "job"),
                 quote!(#attr fn job() -> Result<(), E> { step()?; Ok(()) }),
             );
-            assert!(!out.contains("LockedResult :: run"), "{out}");
-            assert!(out.ends_with("} ; step () ? ; Ok (()) }"), "{out}");
+            let stmts = &out.block.stmts;
+            assert!(run_closure(stmts).is_none());
+            assert_eq!(locks(&out.block), ["\"job\""]);
+            let [.., Stmt::Expr(Expr::Try(_), Some(_)), Stmt::Expr(Expr::Call(ok), None)] =
+                stmts.as_slice()
+            else {
+                panic!("{}", out.block.to_token_stream());
+            };
+            assert!(is_call_of(ok, "Ok"));
         }
+    }
+
+    #[test]
+    fn a_bare_return_stays_in_the_function() {
+        // So that the compiler names the return type it does not match.
+        let out = expand(
+            quote!(name = "job"),
+            quote!(
+                fn job(x: bool) -> Result<(), E> {
+                    if x {
+                        return;
+                    }
+                    Ok(())
+                }
+            ),
+        );
+        assert!(run_closure(&out.block.stmts).is_none());
+        // A closure's own `return;` is no reason.
+        let out = expand(
+            quote!(name = "job"),
+            quote!(
+                fn job() -> Result<(), E> {
+                    let f = || {
+                        return;
+                    };
+                    f();
+                    Ok(())
+                }
+            ),
+        );
+        assert!(run_closure(&out.block.stmts).is_some());
     }
 
     #[test]
@@ -418,14 +579,35 @@ mod tests {
                 }
             ),
         );
-        assert!(
-            out.contains("use deps :: lock :: __private as __mysql_lock_private ;"),
-            "{out}"
+        assert_eq!(locks(&out.block), ["\"job\".wait_forever.using"]);
+        // Every path to the runtime goes through the crate given.
+        let text = out.block.to_token_stream().to_string();
+        assert!(!text.contains("mysql_lock ::"), "{text}");
+        assert!(text.contains("deps :: lock :: __private"), "{text}");
+    }
+
+    #[test]
+    fn stacked_locks_are_taken_in_the_order_written() {
+        let out = expand(
+            quote!(name = "a"),
+            quote!(
+                #[inline]
+                #[mysql_lock(name = "b", timeout = 0)]
+                #[mysql_lock::mysql_lock(name = "c")]
+                fn job() -> Result<(), E> {
+                    Ok(())
+                }
+            ),
         );
-        assert!(
-            out.contains("Lock :: new (\"job\") . wait_forever () . using (\"other\")"),
-            "{out}"
-        );
+        // The other attributes are consumed: they will not expand again.
+        assert_eq!(out.attrs.len(), 1);
+        assert!(out.attrs[0].path().is_ident("inline"));
+        assert_eq!(locks(&out.block), ["\"a\"", "\"b\".timeout", "\"c\""]);
+        // Each lock's closure takes the next one.
+        let outer = closure_stmts(run_closure(&out.block.stmts).expect("a"));
+        let middle = closure_stmts(run_closure(outer).expect("b"));
+        let inner = closure_stmts(run_closure(middle).expect("c"));
+        assert!(matches!(inner, [Stmt::Expr(Expr::Call(_), None)]));
     }
 
     #[test]
@@ -435,18 +617,31 @@ mod tests {
                 Ok(())
             }
         );
-        let out = expand(quote!(timeout = -1), item.clone());
-        assert!(out.starts_with(&item.to_string()), "{out}");
-        assert_eq!(out.matches("compile_error").count(), 3, "{out}");
+        let out: syn::File = syn::parse2(mysql_lock(quote!(timeout = -1), item)).expect("items");
+        let [Item::Fn(func), errors @ ..] = out.items.as_slice() else {
+            panic!("no function first");
+        };
+        assert!(func.sig.asyncness.is_some());
+        assert!(run_closure(&func.block.stmts).is_none());
+        assert_eq!(errors.len(), 3);
+        assert!(errors.iter().all(|item| matches!(item,
+            Item::Macro(mac) if mac.mac.path.segments.last().is_some_and(|last| last.ident == "compile_error"))));
 
-        let item = quote!(
-            struct Job;
-        );
-        let out = expand(quote!(name = "job"), item.clone());
-        assert!(out.starts_with(&item.to_string()), "{out}");
-        assert!(
-            out.contains("can only be applied to functions, not to a struct"),
-            "{out}"
-        );
+        let out: syn::File = syn::parse2(mysql_lock(
+            quote!(name = "job"),
+            quote!(
+                struct Job;
+            ),
+        ))
+        .expect("items");
+        assert!(matches!(&out.items[0], Item::Struct(_)));
+        let Item::Macro(error) = &out.items[1] else {
+            panic!("no error");
+        };
+        assert!(error
+            .mac
+            .tokens
+            .to_string()
+            .contains("can only be applied to functions, not to a struct"));
     }
 }

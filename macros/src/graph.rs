@@ -10,14 +10,13 @@
 //! module attribute what crosses from one to another, so that nothing is
 //! reported twice.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 
 use proc_macro2::TokenStream;
-use syn::LitStr;
 
-use crate::locks::LockName;
-use crate::scan::{Callee, FnFacts};
+use crate::facts::{Call, Callee, FnFacts, LockNew};
+use crate::locks::{LockId, LockName};
 
 pub(crate) type NodeId = usize;
 
@@ -25,12 +24,45 @@ pub(crate) struct Node {
     /// `f`, or `Type::f`.
     pub(crate) display: String,
     pub(crate) owner: usize,
-    pub(crate) locks: Vec<(LockName, LitStr)>,
+    /// The locks held while it runs.
+    pub(crate) locks: Vec<Held>,
+    /// Not a function: a lock taken by hand, held for a stretch of a
+    /// function's body (its calls are those made meanwhile).
+    pub(crate) hold: bool,
     /// `Lock::new` calls whose lock is known.
-    /// `Lock::new` calls whose lock is known, and whether they wait.
-    lock_news: Vec<(LockName, TokenStream, bool)>,
+    lock_news: Vec<KnownLockNew>,
     /// Resolved calls.
-    calls: Vec<(NodeId, TokenStream)>,
+    calls: Vec<Edge>,
+}
+
+/// A lock held while a node runs.
+pub(crate) struct Held {
+    pub(crate) lock: LockName,
+    /// Taking it may wait (not a zero timeout).
+    pub(crate) waits: bool,
+}
+
+/// A `Lock::new(..)` acquired, whose lock is known.
+struct KnownLockNew {
+    lock: LockName,
+    /// The call, for errors.
+    at: TokenStream,
+    /// `.acquire()`, not `.try_acquire()`.
+    waits: bool,
+}
+
+/// A call resolved to a function of the graph.
+struct Edge {
+    target: NodeId,
+    /// The callee as written, for errors.
+    at: TokenStream,
+}
+
+/// Calls of one function, to be resolved in its scope.
+struct Pending {
+    id: NodeId,
+    scope: Scope,
+    calls: Vec<Call>,
 }
 
 /// How the calls of one function are resolved.
@@ -61,14 +93,19 @@ impl Scope {
 #[derive(Default)]
 pub(crate) struct Items {
     pub(crate) free: HashMap<String, NodeId>,
+    /// Inherent methods, by type and name.
     pub(crate) methods: HashMap<(String, String), NodeId>,
+    /// Methods of trait impls, by type, trait and name: only a qualified
+    /// path (`<Type as Trait>::f`) names them for sure, since an inherent
+    /// method of the same name (anywhere in the crate) wins otherwise.
+    pub(crate) trait_methods: HashMap<(String, String, String), NodeId>,
 }
 
 #[derive(Default)]
 pub(crate) struct Graph {
     pub(crate) nodes: Vec<Node>,
     /// Calls not yet resolved, with the scope they are resolved in.
-    pending: Vec<(NodeId, Scope, Vec<crate::scan::Call>)>,
+    pending: Vec<Pending>,
 }
 
 impl Graph {
@@ -91,6 +128,7 @@ impl Graph {
             display: String::new(),
             owner,
             locks: Vec::new(),
+            hold: false,
             lock_news: Vec::new(),
             calls: Vec::new(),
         });
@@ -101,13 +139,15 @@ impl Graph {
         let FnFacts { locks, body, .. } = facts;
         let owner = self.nodes[id].owner;
         let node = &mut self.nodes[id];
-        node.display = display;
-        node.locks = locks;
-        node.lock_news = body
-            .lock_news
+        node.display = display.clone();
+        node.locks = locks
             .into_iter()
-            .filter_map(|new| Some((new.lock?, new.at, new.waits)))
+            .map(|taken| Held {
+                lock: taken.lock,
+                waits: taken.waits,
+            })
             .collect();
+        node.lock_news = known(body.lock_news);
         // Functions declared in this body: callable by name from it and
         // from each other. (Methods of impls declared here are not
         // followed.)
@@ -132,73 +172,125 @@ impl Graph {
             let display = facts.ident.to_string();
             self.fill(child, facts, display, child_scope.clone());
         }
-        self.pending.push((id, own_scope, body.calls));
+        // Locks held by hand: nodes of their own, whose calls are those
+        // made while the lock is held, resolved as the function's.
+        for hold in body.holds {
+            let node_id = self.alloc(owner);
+            let node = &mut self.nodes[node_id];
+            node.display = display.clone();
+            node.hold = true;
+            node.locks = vec![Held {
+                lock: hold.lock,
+                waits: hold.waits,
+            }];
+            node.lock_news = known(hold.lock_news);
+            self.pending.push(Pending {
+                id: node_id,
+                scope: own_scope.clone(),
+                calls: hold.calls,
+            });
+        }
+        self.pending.push(Pending {
+            id,
+            scope: own_scope,
+            calls: body.calls,
+        });
     }
 
     /// Resolves every call added so far, to the functions in `items` or
     /// declared in bodies; calls to anything else are dropped.
     pub(crate) fn resolve(&mut self, items: &Items) {
-        for (id, scope, calls) in std::mem::take(&mut self.pending) {
+        for Pending { id, scope, calls } in std::mem::take(&mut self.pending) {
             let resolved = calls
                 .into_iter()
-                .filter_map(|call| Some((resolve(&call.callee, &scope, items)?, call.at)))
+                .filter_map(|call| {
+                    Some(Edge {
+                        target: resolve(&call.callee, &scope, items)?,
+                        at: call.at,
+                    })
+                })
                 // In a trait impl, a call of the same name may be of an
                 // inherent method: when unsure, not followed.
-                .filter(|(target, _)| !(scope.trait_impl && *target == id))
+                .filter(|edge| !(scope.trait_impl && edge.target == id))
                 .collect();
             self.nodes[id].calls = resolved;
         }
     }
 
+    /// What happens while `start` runs, holding the locks of its
+    /// attributes: the places that take one of them again (each once, by
+    /// its shortest chain), and every other lock it takes, with the lock
+    /// held meanwhile (for lock order).
+    pub(crate) fn walk(&self, start: NodeId) -> Walk {
+        let mut walk = Walk::default();
+        let mut places: HashSet<(NodeId, Site, LockId)> = HashSet::new();
+        for held in &self.nodes[start].locks {
+            for step in self.explore(start, &held.lock) {
+                let taken = Taken {
+                    held: held.lock.clone(),
+                    step,
+                };
+                if !taken.step.again {
+                    walk.orders.push(taken);
+                } else if places.insert(taken.key()) {
+                    walk.again.push(taken);
+                }
+            }
+        }
+        walk
+    }
+
     /// Every lock taken, directly or through calls, while `start` holds
     /// `held`, breadth first, so that each is found by its shortest chain.
     /// A chain stops where the lock is taken again.
-    pub(crate) fn explore(&self, start: NodeId, held: &LockName) -> Vec<Step> {
+    fn explore(&self, start: NodeId, held: &LockName) -> Vec<Step> {
         let mut steps = Vec::new();
         let mut seen = vec![false; self.nodes.len()];
         seen[start] = true;
-        let mut queue = std::collections::VecDeque::from([vec![start]]);
+        let mut queue = VecDeque::from([vec![start]]);
         while let Some(path) = queue.pop_front() {
             let node = &self.nodes[path[path.len() - 1]];
-            for (index, (lock, at, waits)) in node.lock_news.iter().enumerate() {
-                let again = lock.id == held.id;
-                if !again && !waits {
+            for (index, new) in node.lock_news.iter().enumerate() {
+                let again = new.lock.id == held.id;
+                if !again && !new.waits {
                     // `try_acquire` never waits: no part in any order.
                     continue;
                 }
                 steps.push(Step {
                     path: path.clone(),
                     site: Site::LockNew(index),
-                    at: at.clone(),
-                    taken: lock.clone(),
+                    at: new.at.clone(),
+                    taken: new.lock.clone(),
                     again,
                 });
             }
-            for (index, (target, at)) in node.calls.iter().enumerate() {
+            for (index, edge) in node.calls.iter().enumerate() {
                 let mut next = path.clone();
-                next.push(*target);
-                let locks = &self.nodes[*target].locks;
-                if let Some((lock, _)) = locks.iter().find(|(lock, _)| lock.id == held.id) {
+                next.push(edge.target);
+                let locks = &self.nodes[edge.target].locks;
+                if let Some(same) = locks.iter().find(|taken| taken.lock.id == held.id) {
                     steps.push(Step {
                         path: next,
                         site: Site::Call(index),
-                        at: at.clone(),
-                        taken: lock.clone(),
+                        at: edge.at.clone(),
+                        taken: same.lock.clone(),
                         again: true,
                     });
                     continue;
                 }
-                for (lock, _) in locks {
+                // A lock taken with a zero timeout never waits: it takes no
+                // part in any order.
+                for taken in locks.iter().filter(|taken| taken.waits) {
                     steps.push(Step {
                         path: next.clone(),
                         site: Site::Call(index),
-                        at: at.clone(),
-                        taken: lock.clone(),
+                        at: edge.at.clone(),
+                        taken: taken.lock.clone(),
                         again: false,
                     });
                 }
-                if !seen[*target] {
-                    seen[*target] = true;
+                if !seen[edge.target] {
+                    seen[edge.target] = true;
                     queue.push_back(next);
                 }
             }
@@ -265,7 +357,25 @@ impl Graph {
     }
 }
 
+/// The `Lock::new`s whose lock is known.
+fn known(lock_news: Vec<LockNew>) -> Vec<KnownLockNew> {
+    lock_news
+        .into_iter()
+        .filter_map(|new| {
+            Some(KnownLockNew {
+                lock: new.lock?,
+                at: new.at,
+                waits: new.waits,
+            })
+        })
+        .collect()
+}
+
 fn resolve(callee: &Callee, scope: &Scope, items: &Items) -> Option<NodeId> {
+    let self_type = |ty: &String| match ty.as_str() {
+        "Self" => scope.self_type.clone(),
+        _ => Some(ty.clone()),
+    };
     match callee {
         Callee::Path(path) => match path.as_slice() {
             [name] => scope
@@ -275,17 +385,46 @@ fn resolve(callee: &Callee, scope: &Scope, items: &Items) -> Option<NodeId> {
                 .find_map(|local| local.get(name).copied())
                 .or_else(|| items.free.get(name).copied()),
             [module, name] if module == "self" => items.free.get(name).copied(),
-            [ty, name] if ty == "Self" => {
-                let ty = scope.self_type.as_ref()?;
-                items.methods.get(&(ty.clone(), name.clone())).copied()
-            }
-            [ty, name] => items.methods.get(&(ty.clone(), name.clone())).copied(),
+            [ty, name] => items.methods.get(&(self_type(ty)?, name.clone())).copied(),
             _ => None,
         },
+        Callee::Qualified { ty, trait_, name } => {
+            let ty = self_type(ty)?;
+            match trait_ {
+                Some(trait_) => items
+                    .trait_methods
+                    .get(&(ty, trait_.clone(), name.clone()))
+                    .copied(),
+                None => items.methods.get(&(ty, name.clone())).copied(),
+            }
+        }
         Callee::SelfMethod(name) => {
             let ty = scope.self_type.as_ref()?;
             items.methods.get(&(ty.clone(), name.clone())).copied()
         }
+    }
+}
+
+/// What a walk from one function finds.
+#[derive(Default)]
+pub(crate) struct Walk {
+    /// Places that take a lock already held, each once.
+    pub(crate) again: Vec<Taken>,
+    /// Other locks taken while one is held.
+    pub(crate) orders: Vec<Taken>,
+}
+
+/// A lock taken while `held` is held.
+pub(crate) struct Taken {
+    pub(crate) held: LockName,
+    pub(crate) step: Step,
+}
+
+impl Taken {
+    /// The place that takes the lock, and the lock held: one mistake.
+    pub(crate) fn key(&self) -> (NodeId, Site, LockId) {
+        let (node, site) = self.step.place();
+        (node, site, self.held.id.clone())
     }
 }
 

@@ -8,9 +8,12 @@
 //! `items_after_statements` has nothing to say.
 
 use proc_macro2::TokenStream;
+use proc_macro2::{Delimiter, Group};
 use quote::{quote, ToTokens};
 use syn::parse::{Parse, ParseStream};
 use syn::{braced, token, Attribute, Item, Signature, Token, Visibility};
+
+use crate::syntax::item_head;
 
 /// A function (free, method, or trait method), as written.
 pub(crate) struct LockedFn {
@@ -63,6 +66,33 @@ impl Parse for LockedFn {
     }
 }
 
+/// The function as written (for an item emitted unexpanded).
+impl ToTokens for LockedFn {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        let LockedFn {
+            attrs,
+            vis,
+            sig,
+            body,
+        } = self;
+        tokens.extend(quote!(#(#attrs)* #vis #sig));
+        match body {
+            Some(Body {
+                brace_token,
+                inner_attrs,
+                items,
+                stmts,
+            }) => {
+                let mut block =
+                    Group::new(Delimiter::Brace, quote!(#(#inner_attrs)* #items #stmts));
+                block.set_span(brace_token.span.join());
+                tokens.extend([block]);
+            }
+            None => tokens.extend(quote!(;)),
+        }
+    }
+}
+
 /// Takes the tokens of the items at the start of a block, unchanged.
 fn leading_items(content: ParseStream) -> syn::Result<TokenStream> {
     let mut items = TokenStream::new();
@@ -98,38 +128,28 @@ pub(crate) fn not_a_function(item: TokenStream) -> syn::Error {
     let Ok(item) = syn::parse2::<Item>(item.clone()) else {
         return syn::Error::new_spanned(item, format!("{BASE}, with a body"));
     };
-    let (what, at): (&str, TokenStream) = match &item {
-        Item::Const(i) => ("a const", head(&i.const_token, &i.ident)),
-        Item::Enum(i) => ("an enum", head(&i.enum_token, &i.ident)),
-        Item::ExternCrate(i) => ("an extern crate", i.to_token_stream()),
-        Item::ForeignMod(i) => ("an extern block", i.abi.to_token_stream()),
-        Item::Impl(i) => {
-            let message = format!(
-                "{BASE}, not to an impl block; put it on each method that must hold the lock"
-            );
-            return syn::Error::new_spanned(head(&i.impl_token, &i.self_ty), message);
-        }
-        Item::Macro(i) => ("a macro", i.mac.path.to_token_stream()),
-        Item::Mod(i) => ("a module", head(&i.mod_token, &i.ident)),
-        Item::Static(i) => ("a static", head(&i.static_token, &i.ident)),
-        Item::Struct(i) => ("a struct", head(&i.struct_token, &i.ident)),
-        Item::Trait(i) => {
-            let message = format!(
-                "{BASE}, not to a trait; put it on a method that has a body, or on the \
-                 methods of the implementations"
-            );
-            return syn::Error::new_spanned(head(&i.trait_token, &i.ident), message);
-        }
-        Item::TraitAlias(i) => ("a trait alias", head(&i.trait_token, &i.ident)),
-        Item::Type(i) => ("a type alias", head(&i.type_token, &i.ident)),
-        Item::Union(i) => ("a union", head(&i.union_token, &i.ident)),
-        Item::Use(i) => ("a use declaration", i.to_token_stream()),
-        _ => ("this item", item.to_token_stream()),
+    let (what, advice) = match &item {
+        Item::Const(_) => ("a const", ""),
+        Item::Enum(_) => ("an enum", ""),
+        Item::ExternCrate(_) => ("an extern crate", ""),
+        Item::ForeignMod(_) => ("an extern block", ""),
+        Item::Impl(_) => (
+            "an impl block",
+            "; put it on each method that must hold the lock",
+        ),
+        Item::Macro(_) => ("a macro", ""),
+        Item::Mod(_) => ("a module", ""),
+        Item::Static(_) => ("a static", ""),
+        Item::Struct(_) => ("a struct", ""),
+        Item::Trait(_) => (
+            "a trait",
+            "; put it on a method that has a body, or on the methods of the implementations",
+        ),
+        Item::TraitAlias(_) => ("a trait alias", ""),
+        Item::Type(_) => ("a type alias", ""),
+        Item::Union(_) => ("a union", ""),
+        Item::Use(_) => ("a use declaration", ""),
+        _ => ("this item", ""),
     };
-    syn::Error::new_spanned(at, format!("{BASE}, not to {what}"))
-}
-
-/// The tokens from `first` to `last`, for spanning an error over both.
-fn head(first: &impl ToTokens, last: &impl ToTokens) -> TokenStream {
-    quote!(#first #last)
+    syn::Error::new_spanned(item_head(&item), format!("{BASE}, not to {what}{advice}"))
 }

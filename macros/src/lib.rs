@@ -1,27 +1,35 @@
 //! The `#[mysql_lock]` and `#[jobs]` attributes. Use them through the
 //! `mysql-lock` crate, which re-exports them: `use mysql_lock::mysql_lock;`,
 //! `#[mysql_lock::jobs]`.
-//!
-//! - `args`: the arguments, parsed and checked;
-//! - `item`: the annotated function, with its body kept as tokens;
-//! - `validate`: what the function must be;
-//! - `expand`: the code generated;
-//! - `locks`: which locks are the same lock, by the runtime's name scheme;
-//! - `scan`: what a body calls and locks; `graph`: the calls between
-//!   functions, and the locks taken again or in both orders;
-//! - `nesting`: re-entrance within one annotated function;
-//! - `module`: `#[jobs]`, re-entrance and lock order across a module;
-//! - `errors`: every mistake collected, to report them all at once.
+
+#![forbid(unsafe_code)]
+
+// How it is built, parse → validate → expand:
+//
+// - `args`: the arguments, parsed and checked; `item`: the annotated
+//   function, with its body kept as tokens; `validate`: what the function
+//   must be; `expand`: the code generated;
+// - `locks`: which locks are the same lock; `facts`: what a function does
+//   that matters for nesting, found by the walk in `scan` (with
+//   `lock_chain` for `Lock::new(..)...acquire()`); `graph`: the calls
+//   between functions, and the locks taken again or in both orders;
+// - `nesting`: re-entrance within one annotated function; `jobs`:
+//   `#[jobs]`, re-entrance and lock order across a module;
+// - `errors`: every mistake collected, to report them all at once;
+//   `syntax`: small questions about syn's trees.
 
 mod args;
 mod errors;
 mod expand;
+mod facts;
 mod graph;
 mod item;
+mod jobs;
+mod lock_chain;
 mod locks;
-mod module;
 mod nesting;
 mod scan;
+mod syntax;
 mod validate;
 
 use proc_macro::TokenStream;
@@ -30,14 +38,22 @@ use proc_macro::TokenStream;
 /// machines: it runs only while holding a named MySQL/MariaDB user lock
 /// (`GET_LOCK`), which is released when it returns.
 ///
-/// ```ignore
+/// ```no_run
 /// use mysql_lock::mysql_lock;
 ///
+/// # #[derive(Debug)] struct Summary;
+/// # fn compute(day: u32) -> anyhow::Result<Summary> { Ok(Summary) }
 /// #[mysql_lock(name = "nightly-report", timeout = 2)]
-/// fn nightly_report(day: u32) -> Result<Summary, AppError> {
+/// fn nightly_report(day: u32) -> anyhow::Result<Summary> {
 ///     // Only one caller in the whole fleet runs this at a time.
 ///     let summary = compute(day)?;
 ///     Ok(summary)
+/// }
+///
+/// fn main() -> anyhow::Result<()> {
+///     mysql_lock::register("default", "mysql://root@127.0.0.1:3306/test")?;
+///     println!("{:?}", nightly_report(7)?);
+///     Ok(())
 /// }
 /// ```
 ///
@@ -88,6 +104,10 @@ use proc_macro::TokenStream;
 /// body stays in the function, so that panics report the caller's
 /// location (a closure can't be `#[track_caller]`); its lock is released
 /// when it returns, and a lock lost meanwhile is not reported.
+///
+/// Several `#[mysql_lock]` on one function hold all their locks while the
+/// body runs: they are taken in the order written (top first) and
+/// released in reverse.
 ///
 /// The lock belongs to the calling thread (see `mysql_lock::Lock`):
 /// calling a locked function from inside itself, or from another function
@@ -144,7 +164,7 @@ pub fn mysql_lock(args: TokenStream, item: TokenStream) -> TokenStream {
 /// calls between them, a function taking the same lock again; and no two
 /// locks may be taken in both orders.
 ///
-/// ```ignore
+/// ```compile_fail
 /// #[mysql_lock::jobs]
 /// mod jobs {
 ///     use mysql_lock::{mysql_lock, Error};
@@ -205,5 +225,5 @@ pub fn mysql_lock(args: TokenStream, item: TokenStream) -> TokenStream {
 /// not `mod jobs;`).
 #[proc_macro_attribute]
 pub fn jobs(args: TokenStream, item: TokenStream) -> TokenStream {
-    module::jobs(args.into(), item.into()).into()
+    jobs::jobs(args.into(), item.into()).into()
 }

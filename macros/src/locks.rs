@@ -6,10 +6,12 @@
 //! `#`), after the same database prefix for one alias; so two names reach
 //! the server as one only when they are equal.
 
-use mysql_lock_core::DEFAULT_ALIAS;
-use syn::{Attribute, LitStr, Meta};
+use std::collections::HashSet;
 
-use crate::args::{self, Args};
+use mysql_lock_core::DEFAULT_ALIAS;
+use syn::{Attribute, LitStr, Meta, UseTree};
+
+use crate::args::{self, Args, Timeout};
 
 /// A lock as the server sees it. Two functions exclude each other exactly
 /// when their `LockId`s are equal: same alias (different aliases may be
@@ -61,29 +63,85 @@ impl LockName {
 /// path: `#[mysql_lock]`, `#[mysql_lock::mysql_lock]`, or through a
 /// renamed crate or a re-export.
 pub(crate) fn is_lock_attr(attr: &Attribute) -> bool {
+    is_lock_attr_named(attr, &AttrNames::default())
+}
+
+/// The names `#[mysql_lock]` goes by where the macro can see the imports:
+/// `mysql_lock`, and `exclusive` after `use mysql_lock::mysql_lock as
+/// exclusive;`.
+#[derive(Clone)]
+pub(crate) struct AttrNames(HashSet<String>);
+
+impl Default for AttrNames {
+    fn default() -> Self {
+        AttrNames(HashSet::from(["mysql_lock".to_owned()]))
+    }
+}
+
+impl AttrNames {
+    /// Adds the names a `use` gives the attribute.
+    pub(crate) fn apply_use(&mut self, tree: &UseTree) {
+        match tree {
+            UseTree::Path(path) => self.apply_use(&path.tree),
+            UseTree::Group(group) => group.items.iter().for_each(|tree| self.apply_use(tree)),
+            UseTree::Rename(rename) if rename.ident == "mysql_lock" => {
+                self.0.insert(rename.rename.to_string());
+            }
+            _ => {}
+        }
+    }
+}
+
+fn is_lock_attr_named(attr: &Attribute, names: &AttrNames) -> bool {
     attr.path()
         .segments
         .last()
-        .is_some_and(|segment| segment.ident == "mysql_lock")
+        .is_some_and(|segment| names.0.contains(&segment.ident.to_string()))
 }
 
-/// The lock an attribute takes, and the literal of its name; `None` when
-/// `attr` is no `#[mysql_lock]` or its arguments are wrong (its own
-/// expansion reports them).
-pub(crate) fn attr_lock(attr: &Attribute) -> Option<(LockName, LitStr)> {
-    if !is_lock_attr(attr) {
+/// A lock of a `#[mysql_lock]` attribute, held while its function runs.
+#[derive(Clone)]
+pub(crate) struct AttrLock {
+    pub(crate) lock: LockName,
+    /// The literal of its name, for errors about this attribute.
+    pub(crate) lit: LitStr,
+    /// Taking it may wait: its timeout is not zero.
+    pub(crate) waits: bool,
+    /// The path of the runtime crate it names (`crate = ".."`).
+    pub(crate) krate: syn::Path,
+}
+
+impl AttrLock {
+    /// The lock `args` take; `None` for a name the runtime refuses.
+    pub(crate) fn of(args: &Args) -> Option<Self> {
+        Some(AttrLock {
+            lock: LockName::of(args)?,
+            lit: args.name_lit.clone(),
+            waits: args.timeout != Some(Timeout::Seconds(0.0)),
+            krate: args.krate.clone(),
+        })
+    }
+}
+
+/// The lock an attribute takes; `None` when `attr` is no `#[mysql_lock]`
+/// or its arguments are wrong (its own expansion reports them).
+fn attr_lock(attr: &Attribute, names: &AttrNames) -> Option<AttrLock> {
+    if !is_lock_attr_named(attr, names) {
         return None;
     }
     let Meta::List(list) = &attr.meta else {
         return None;
     };
-    let args = args::parse(list.tokens.clone()).ok()?;
-    Some((LockName::of(&args)?, args.name_lit))
+    AttrLock::of(&args::parse(list.tokens.clone()).ok()?)
 }
 
-/// The locks of every `#[mysql_lock]` among `attrs`, in order.
-pub(crate) fn attr_locks(attrs: &[Attribute]) -> Vec<(LockName, LitStr)> {
-    attrs.iter().filter_map(attr_lock).collect()
+/// The locks of every `#[mysql_lock]` among `attrs` (by the names in
+/// `names`), in order.
+pub(crate) fn attr_locks_named(attrs: &[Attribute], names: &AttrNames) -> Vec<AttrLock> {
+    attrs
+        .iter()
+        .filter_map(|attr| attr_lock(attr, names))
+        .collect()
 }
 
 #[cfg(test)]

@@ -7,72 +7,83 @@
 //!   alias);
 //! - a second `#[mysql_lock]` of the same lock on the function.
 //!
-//! Calls of the function itself are left to `module`: from here, a bare
+//! Calls of the function itself are left to `jobs`: from here, a bare
 //! `f(..)` may be a free function (when this one is associated), and
 //! `self.f(..)` an inherent method (when this one implements a trait).
 //!
 //! Each would fail at run time with `Error::Reentrant`. Locks are compared
 //! as the server compares them (see `locks`). What crosses to other
-//! functions is for the module attribute (`module`), which sees them all.
+//! functions is for the module attribute (`jobs`), which sees them all.
 
-use proc_macro2::{TokenStream, TokenTree};
 use quote::quote;
 
 use crate::args::Args;
 use crate::errors::Errors;
 use crate::graph::{Graph, Items, Scope, Site};
 use crate::item::LockedFn;
-use crate::locks::{self, LockName};
-use crate::scan::{self, FnFacts};
+use crate::locks::AttrLock;
+use crate::scan;
 
-/// Every re-entrance of `func`'s own lock(s) in its body.
-pub(crate) fn check(args: &Args, func: &LockedFn) -> syn::Result<()> {
+/// What the check found out about the body, besides errors.
+#[derive(Default)]
+pub(crate) struct Shape {
+    /// The body has a `return;` of its own (see `BodyFacts::bare_return`).
+    pub(crate) bare_return: bool,
+}
+
+/// Every re-entrance of `func`'s own locks in its body: `stack` holds the
+/// arguments of its `#[mysql_lock]` attributes, in order, all expanded by
+/// the first. Errors go to `errors`.
+pub(crate) fn check(stack: &[Args], func: &LockedFn, errors: &mut Errors) -> Shape {
     let Some(body) = &func.body else {
-        return Ok(());
+        return Shape::default();
     };
-    let Some(own) = LockName::of(args) else {
-        return Ok(());
-    };
-    if expanded_before(&body.stmts) {
-        // A `#[mysql_lock]` above this one was expanded first, and checked
-        // the body for every lock of the function, this one included.
-        return Ok(());
-    }
-    let mut errors = Errors::default();
     let name = &func.sig.ident;
 
     // Stacked attributes: every lock is held for the whole body.
-    let mut held: Vec<(LockName, syn::LitStr)> = vec![(own, args.name_lit.clone())];
-    for (lock, lit) in locks::attr_locks(&func.attrs) {
-        if held.iter().any(|(other, _)| other.id == lock.id) {
+    let mut held: Vec<AttrLock> = Vec::new();
+    let mut cx = scan::Context::default();
+    for args in stack {
+        cx.paths.add_root(&args.krate);
+        let Some(taken) = AttrLock::of(args) else {
+            continue;
+        };
+        let lock = &taken.lock;
+        if held.iter().any(|other| other.lock.id == lock.id) {
             let message = format!(
                 "`{name}` takes lock {} twice: the second #[mysql_lock] would fail at run time \
                  with `Error::Reentrant`; remove one of them",
                 lock.describe()
             );
-            errors.push(syn::Error::new_spanned(lit, message));
+            errors.push(syn::Error::new_spanned(&args.name_lit, message));
         } else {
-            held.push((lock, lit));
+            held.push(taken);
         }
     }
 
     let items = &body.items;
     let stmts = &body.stmts;
-    let Some(mut facts) = scan::scan_tokens(quote!(#items #stmts)) else {
-        return errors.finish();
+    let Some(facts) = scan::body_tokens(&func.sig, quote!(#items #stmts), &cx) else {
+        return Shape::default();
     };
-    facts.drop_shadowed(&func.sig);
-    let facts = FnFacts {
+    let shape = Shape {
+        bare_return: facts.bare_return,
+    };
+    let facts = crate::facts::FnFacts {
         ident: name.clone(),
-        locks: held.clone(),
+        locks: held,
         body: facts,
     };
 
     // Declared inside, with the same lock: an error whether called or not.
     let mut declared_inside = Vec::new();
     for nested in facts.declared_within() {
-        for (lock, lit) in &nested.locks {
-            if held.iter().any(|(outer, _)| outer.id == lock.id) {
+        for taken in &nested.locks {
+            if facts
+                .locks
+                .iter()
+                .any(|outer| outer.lock.id == taken.lock.id)
+            {
                 declared_inside.push(nested.ident.to_string());
                 let message = format!(
                     "`{inner}` takes lock {lock}, but it is declared inside `{name}`, which \
@@ -80,9 +91,9 @@ pub(crate) fn check(args: &Args, func: &LockedFn) -> syn::Result<()> {
                      time with `Error::Reentrant`; remove this #[mysql_lock] (the lock is \
                      already held), or give one of the two locks another name",
                     inner = nested.ident,
-                    lock = lock.describe(),
+                    lock = taken.lock.describe(),
                 );
-                errors.push(syn::Error::new_spanned(lit, message));
+                errors.push(syn::Error::new_spanned(&taken.lit, message));
             }
         }
     }
@@ -97,42 +108,34 @@ pub(crate) fn check(args: &Args, func: &LockedFn) -> syn::Result<()> {
     let root = graph.add(facts, name.to_string(), 0, Scope::default());
     graph.resolve(&Items::default());
 
-    let mut reported = Vec::new();
-    for (lock, _) in &held {
-        for step in graph.explore(root, lock) {
-            if !step.again || reported.contains(&step.place()) {
-                continue;
-            }
-            let target = step.path[step.path.len() - 1];
-            let reported_as_declared = matches!(step.site, Site::Call(_))
-                && target != root
-                && declared_inside.contains(&graph.nodes[target].display);
-            if !reported_as_declared {
-                reported.push(step.place());
-                errors.push(graph.reentrance_error(lock, &step));
-            }
+    for taken in graph.walk(root).again {
+        let step = &taken.step;
+        let target = step.path[step.path.len() - 1];
+        let reported_as_declared = matches!(step.site, Site::Call(_))
+            && target != root
+            && declared_inside.contains(&graph.nodes[target].display);
+        if !reported_as_declared {
+            errors.push(graph.reentrance_error(&taken.held, step));
         }
     }
-    errors.finish()
-}
-
-/// Whether the body starts with what the expansion adds, because another
-/// `#[mysql_lock]` on the function was expanded before this one.
-fn expanded_before(stmts: &TokenStream) -> bool {
-    stmts.clone().into_iter().nth(1).is_some_and(
-        |tree| matches!(tree, TokenTree::Ident(ident) if ident == "__mysql_lock_returns"),
-    )
+    shape
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::args;
+    use proc_macro2::TokenStream;
 
     fn errors(args: TokenStream, item: TokenStream) -> Vec<String> {
-        let args = args::parse(args).expect("valid arguments");
-        let func: LockedFn = syn::parse2(item).expect("a function");
-        match check(&args, &func) {
+        let mut func: LockedFn = syn::parse2(item).expect("a function");
+        let mut stack = vec![args::parse(args).expect("valid arguments")];
+        for attr in crate::expand::take_stacked(&mut func.attrs) {
+            stack.push(args::parse_attr(&attr).expect("valid arguments"));
+        }
+        let mut errors = Errors::default();
+        check(&stack, &func, &mut errors);
+        match errors.finish() {
             Ok(()) => Vec::new(),
             Err(error) => error.into_iter().map(|e| e.to_string()).collect(),
         }
@@ -180,6 +183,7 @@ mod tests {
                             .try_acquire()
                     };
                     let e = Lock::new("job").using("other");
+                    let _ = d();
                     Ok(())
                 }
             ),

@@ -1,169 +1,456 @@
-//! What a function body does that matters for nesting locks: the calls it
-//! makes, the `Lock::new("...")` it acquires, and the functions declared
-//! in it.
+//! The walk over a function body that finds its facts (see `facts`).
 //!
-//! What runs as part of the body is walked: statements, closures and async
-//! blocks (they may run while the lock is held), and the arguments of the
-//! standard macros that evaluate them (`println!`, `assert!`, `vec!`, ...).
+//! What certainly runs as part of the body, while its locks are held, is
+//! walked: statements, the arguments of the standard macros that evaluate
+//! them (`println!`, `assert!`, `matches!`, `vec!`, ...), and closures
+//! that are certainly called there: called at once, called later by the
+//! name they were bound to (`let task = || ..; task()`), or handed to a
+//! standard adaptor that calls them before it returns (`map`,
+//! `for_each`, `and_then`, `unwrap_or_else`, `thread::scope`, ...).
+//!
 //! When unsure, nothing is recorded: code behind `#[cfg]`, other macros
-//! (`stringify!`, user macros), closures handed to `spawn` (another
-//! thread), a `Lock` created but not acquired, and bare calls of a name
-//! bound in the body (`let`, patterns, parameters, `use`): they may not
-//! call the function of that name. Functions declared in the body are separate
-//! functions: they are recorded with their own facts, and only count when
-//! called. Other nested items (consts, statics, types) run no code of the
-//! body.
+//! (`stringify!`, user macros), closures stored, returned, boxed, handed
+//! to `spawn` or to any other function (they may run later, elsewhere,
+//! or never), async blocks, a `Lock` created but not acquired, and calls
+//! of a name that a binding or a `use` in scope may mean instead of the
+//! function (`let`, parameters, patterns, `use`, types declared in the
+//! body). Bindings are in scope from where they are made, as in Rust:
+//! `let report = report()?;` calls the function `report`.
+//!
+//! Functions declared in the body are separate functions: they are
+//! recorded with their own facts, and only count when called. Other
+//! nested items (consts, statics, types) run no code of the body.
 
-use proc_macro2::TokenStream;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use proc_macro2::{TokenStream, TokenTree};
 use quote::{quote, ToTokens};
-use std::collections::HashSet;
-use syn::parse::Parser;
+use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::visit::{self, Visit};
-
 use syn::{
-    Arm, Attribute, Block, Expr, ExprCall, ExprLit, ExprMethodCall, FnArg, ImplItem, Item, Lit,
-    LitStr, Macro, PatIdent, Signature, Stmt, Token, TraitItem, UseTree,
+    Arm, Attribute, Block, Expr, ExprAsync, ExprCall, ExprClosure, ExprForLoop, ExprIf, ExprLet,
+    ExprMethodCall, ExprPath, ExprReturn, ExprWhile, FnArg, ImplItem, Item, Local, Macro, Pat,
+    PatIdent, Signature, Stmt, Token, TraitItem, UseTree,
 };
 
-use crate::locks::{self, LockName};
-use mysql_lock_core::DEFAULT_ALIAS;
+use crate::facts::{BodyFacts, Call, Callee, FnFacts, Hold, LockNew};
+use crate::lock_chain::{acquire_call, builders, Builders, LockPaths, LockSpec};
+use crate::locks::{self, AttrNames, LockName};
+use crate::syntax::{expr_attrs, has_cfg, is_self, item_attrs, peel, type_name};
 
-/// A function, as far as nesting is concerned.
-pub(crate) struct FnFacts {
-    pub(crate) ident: syn::Ident,
-    /// The locks of its `#[mysql_lock]` attributes, held while it runs,
-    /// with the literals of their names.
-    pub(crate) locks: Vec<(LockName, LitStr)>,
-    pub(crate) body: BodyFacts,
+/// What names mean where a function is declared, as far as the macro can
+/// see its imports.
+#[derive(Clone, Default)]
+pub(crate) struct Context {
+    /// Which `Lock` is the library's.
+    pub(crate) paths: LockPaths,
+    /// The names of the `#[mysql_lock]` attribute.
+    pub(crate) attrs: AttrNames,
 }
 
-impl FnFacts {
-    pub(crate) fn new(attrs: &[Attribute], sig: &Signature, mut body: BodyFacts) -> Self {
-        body.drop_shadowed(sig);
-        FnFacts {
-            ident: sig.ident.clone(),
-            locks: locks::attr_locks(attrs),
-            body,
+/// The facts of a function: its attributes' locks and its body's facts.
+pub(crate) fn function(
+    attrs: &[Attribute],
+    sig: &Signature,
+    stmts: &[Stmt],
+    cx: &Context,
+) -> FnFacts {
+    FnFacts {
+        ident: sig.ident.clone(),
+        locks: locks::attr_locks_named(attrs, &cx.attrs),
+        body: body(sig, stmts, cx),
+    }
+}
+
+/// The facts of the body `stmts` of the function `sig`.
+pub(crate) fn body(sig: &Signature, stmts: &[Stmt], cx: &Context) -> BodyFacts {
+    let mut scanner = Scanner {
+        facts: BodyFacts::default(),
+        cx: cx.clone(),
+        scopes: vec![Scope::default()],
+        in_closure: 0,
+        open_holds: Vec::new(),
+    };
+    for input in &sig.inputs {
+        if let FnArg::Typed(typed) = input {
+            scanner.bind(&typed.pat);
         }
     }
-
-    fn of_block(attrs: &[Attribute], sig: &Signature, block: &Block) -> Self {
-        FnFacts::new(attrs, sig, scan(&block.stmts))
-    }
-
-    /// Every function declared in this one's body, at any depth.
-    pub(crate) fn declared_within(&self) -> Vec<&FnFacts> {
-        let mut all = Vec::new();
-        let mut pending: Vec<&FnFacts> = vec![self];
-        while let Some(facts) = pending.pop() {
-            for nested in facts.body.fns.iter().chain(&facts.body.methods) {
-                all.push(nested);
-                pending.push(nested);
-            }
-        }
-        all
-    }
-}
-
-#[derive(Default)]
-pub(crate) struct BodyFacts {
-    /// `Lock::new("...")` acquired, with a literal name, in order.
-    pub(crate) lock_news: Vec<LockNew>,
-    /// Calls that may reach a function the analysis knows, in order.
-    pub(crate) calls: Vec<Call>,
-    /// Free functions declared in the body: callable by their name.
-    pub(crate) fns: Vec<FnFacts>,
-    /// Methods of impls and traits declared in the body.
-    pub(crate) methods: Vec<FnFacts>,
-    /// Every name bound in the body by a pattern (`let`, parameters of
-    /// closures, `match` arms, `for`, ...) or a `use`: a bare call of such
-    /// a name may not call the function of that name.
-    bound: HashSet<String>,
-    /// A glob `use` in the body: any bare name may come from it.
-    glob: bool,
-}
-
-impl BodyFacts {
-    /// Drops the bare calls `f(..)` whose name is bound in the body or by
-    /// a parameter of `sig`: they may call the binding, not the function.
-    pub(crate) fn drop_shadowed(&mut self, sig: &Signature) {
-        let mut params = Scanner::default();
-        for input in &sig.inputs {
-            if let FnArg::Typed(typed) = input {
-                params.visit_pat(&typed.pat);
-            }
-        }
-        let bound: HashSet<String> = self.bound.union(&params.facts.bound).cloned().collect();
-        let glob = self.glob;
-        self.calls.retain(|call| match &call.callee {
-            Callee::Path(path) if path.len() == 1 => !glob && !bound.contains(&path[0]),
-            _ => true,
-        });
-    }
-}
-
-/// `Lock::new("name")...acquire()` (or `.try_acquire()`), possibly with
-/// `.using("alias")` in between.
-pub(crate) struct LockNew {
-    /// `None` when the alias is not a literal, or the name is invalid:
-    /// then nothing is known about the lock.
-    pub(crate) lock: Option<LockName>,
-    /// The call, for errors.
-    pub(crate) at: TokenStream,
-    /// Acquired with `.acquire()`, which waits (`.try_acquire()` does
-    /// not, so it takes no part in lock-order inversions).
-    pub(crate) waits: bool,
-}
-
-pub(crate) struct Call {
-    pub(crate) callee: Callee,
-    /// The callee as written (`f`, `Self::f`, `self.f`), for errors.
-    pub(crate) at: TokenStream,
-}
-
-pub(crate) enum Callee {
-    /// `f(..)`, `self::f(..)`, `Self::f(..)`, `Type::f(..)`: the segments.
-    Path(Vec<String>),
-    /// `self.f(..)`.
-    SelfMethod(String),
-}
-
-/// The facts of a block's statements.
-pub(crate) fn scan(stmts: &[Stmt]) -> BodyFacts {
-    let mut scanner = Scanner::default();
-    for stmt in stmts {
-        scanner.visit_stmt(stmt);
-    }
+    scanner.visit_stmts(stmts);
     scanner.facts
 }
 
 /// The facts of a body kept as tokens, or `None` if it does not parse
 /// (then the compiler reports what is wrong with it).
-pub(crate) fn scan_tokens(tokens: TokenStream) -> Option<BodyFacts> {
+pub(crate) fn body_tokens(sig: &Signature, tokens: TokenStream, cx: &Context) -> Option<BodyFacts> {
     let stmts = Block::parse_within.parse2(tokens).ok()?;
-    Some(scan(&stmts))
+    Some(body(sig, &stmts, cx))
 }
 
-#[derive(Default)]
 struct Scanner {
     facts: BodyFacts,
+    /// What names mean, as the `use`s in scope say.
+    cx: Context,
+    /// The bindings in scope, innermost last.
+    scopes: Vec<Scope>,
+    /// How many closures and async blocks the walk is in: a `return`
+    /// there leaves them, not the body.
+    in_closure: usize,
+    /// The holds of `facts.holds` still in force.
+    open_holds: Vec<OpenHold>,
+}
+
+/// What names mean in one block (or closure, arm, loop).
+#[derive(Default)]
+struct Scope {
+    /// Bindings made by patterns: `let`, parameters, arms, `for`, ...
+    values: HashMap<String, Binding>,
+    /// Names brought in by `use`: they may name a function or a type.
+    uses: HashSet<String>,
+    /// Types and modules declared in the block.
+    types: HashSet<String>,
+    /// A glob `use`: any name may come from it.
+    glob: bool,
+}
+
+enum Binding {
+    Plain,
+    /// `let lock = Lock::new("x")...;`, not acquired yet.
+    Lock(LockSpec),
+    /// `let task = || ...;`: what calling it does.
+    Closure(Rc<ClosureFacts>),
+}
+
+/// What a stored closure does when it is called.
+#[derive(Default)]
+struct ClosureFacts {
+    calls: Vec<Call>,
+    lock_news: Vec<LockNew>,
+}
+
+struct OpenHold {
+    /// Index in `facts.holds`.
+    index: usize,
+    /// The guard's binding: its first mention ends the hold.
+    guard: String,
+    /// The scope it was opened in: it ends with that scope.
+    depth: usize,
 }
 
 impl Scanner {
-    /// Records the methods of an impl or trait block declared in a body,
-    /// skipping those behind `#[cfg]`.
+    fn record_call(&mut self, call: Call) {
+        for open in &self.open_holds {
+            self.facts.holds[open.index].calls.push(call.clone());
+        }
+        self.facts.calls.push(call);
+    }
+
+    fn record_lock_new(&mut self, new: LockNew) {
+        for open in &self.open_holds {
+            self.facts.holds[open.index].lock_news.push(new.clone());
+        }
+        self.facts.lock_news.push(new);
+    }
+
+    /// A stored closure called: what it does happens here.
+    fn record_closure(&mut self, closure: &ClosureFacts) {
+        for call in &closure.calls {
+            self.record_call(call.clone());
+        }
+        for new in &closure.lock_news {
+            self.record_lock_new(new.clone());
+        }
+    }
+
+    fn binding(&self, name: &str) -> Option<&Binding> {
+        self.scopes
+            .iter()
+            .rev()
+            .find_map(|scope| scope.values.get(name))
+    }
+
+    /// Whether a `use` or a type declared in scope may give `name`
+    /// another meaning than the module's item of that name.
+    fn shadowed_by_item(&self, name: &str, as_type: bool) -> bool {
+        self.scopes.iter().any(|scope| {
+            scope.glob || scope.uses.contains(name) || (as_type && scope.types.contains(name))
+        })
+    }
+
+    /// Binds every name of `pat` in the innermost scope.
+    fn bind(&mut self, pat: &Pat) {
+        struct Names<'a>(&'a mut Scope);
+        impl Visit<'_> for Names<'_> {
+            fn visit_pat_ident(&mut self, pat: &PatIdent) {
+                self.0.values.insert(pat.ident.to_string(), Binding::Plain);
+                visit::visit_pat_ident(self, pat);
+            }
+        }
+        if let Some(scope) = self.scopes.last_mut() {
+            Names(scope).visit_pat(pat);
+        }
+    }
+
+    fn in_scope(&mut self, walk: impl FnOnce(&mut Self)) {
+        self.scopes.push(Scope::default());
+        walk(self);
+        let depth = self.scopes.len();
+        self.open_holds.retain(|open| open.depth < depth);
+        self.scopes.pop();
+    }
+
+    /// The statements of a block, in a scope of their own. Its items are
+    /// visible throughout it, before them too.
+    fn visit_stmts(&mut self, stmts: &[Stmt]) {
+        let mut scope = Scope::default();
+        let mut uses = Vec::new();
+        for stmt in stmts {
+            let Stmt::Item(item) = stmt else { continue };
+            if has_cfg(item_attrs(item)) {
+                continue;
+            }
+            let declared = match item {
+                Item::Use(item) => {
+                    uses.push(&item.tree);
+                    bind_use(&mut scope, &item.tree);
+                    None
+                }
+                Item::Struct(item) => Some(&item.ident),
+                Item::Enum(item) => Some(&item.ident),
+                Item::Union(item) => Some(&item.ident),
+                Item::Type(item) => Some(&item.ident),
+                Item::Trait(item) => Some(&item.ident),
+                Item::Mod(item) => Some(&item.ident),
+                _ => None,
+            };
+            if let Some(ident) = declared {
+                scope.types.insert(ident.to_string());
+            }
+        }
+        let saved = (!uses.is_empty() || scope.types.contains("Lock")).then(|| {
+            let saved = self.cx.clone();
+            self.cx.paths.apply_uses(uses.iter().copied());
+            for tree in &uses {
+                self.cx.attrs.apply_use(tree);
+            }
+            if scope.types.contains("Lock") {
+                self.cx.paths.declared("Lock");
+            }
+            saved
+        });
+        self.scopes.push(scope);
+        for stmt in stmts {
+            self.visit_stmt(stmt);
+        }
+        let depth = self.scopes.len();
+        self.open_holds.retain(|open| open.depth < depth);
+        self.scopes.pop();
+        if let Some(saved) = saved {
+            self.cx = saved;
+        }
+    }
+
+    /// A closure that certainly runs here: its body as part of this one.
+    fn run_closure(&mut self, closure: &ExprClosure) {
+        self.in_closure += 1;
+        self.in_scope(|this| {
+            for input in &closure.inputs {
+                this.bind(input);
+            }
+            this.visit_expr(&closure.body);
+        });
+        self.in_closure -= 1;
+    }
+
+    /// A closure that may run later, or never: what it would do, kept
+    /// apart. The functions declared in it are still recorded.
+    fn stored_closure(&mut self, walk: impl FnOnce(&mut Self)) -> ClosureFacts {
+        let outer = std::mem::take(&mut self.facts);
+        let holds = std::mem::take(&mut self.open_holds);
+        walk(self);
+        let inner = std::mem::replace(&mut self.facts, outer);
+        self.open_holds = holds;
+        self.facts.fns.extend(inner.fns);
+        self.facts.methods.extend(inner.methods);
+        ClosureFacts {
+            calls: inner.calls,
+            lock_news: inner.lock_news,
+        }
+    }
+
+    /// An argument of a call that runs the closures it is given.
+    fn visit_running(&mut self, arg: &Expr) {
+        match peel_refs(arg) {
+            Expr::Closure(closure) => self.run_closure(closure),
+            Expr::Path(path) if path.qself.is_none() && path.path.get_ident().is_some() => {
+                let name = path.path.segments[0].ident.to_string();
+                if let Some(Binding::Closure(closure)) = self.binding(&name) {
+                    let closure = Rc::clone(closure);
+                    self.record_closure(&closure);
+                }
+                self.visit_expr(arg);
+            }
+            _ => self.visit_expr(arg),
+        }
+    }
+
+    fn visit_args(&mut self, args: &Punctuated<Expr, Token![,]>, running: bool) {
+        for arg in args {
+            if running {
+                self.visit_running(arg);
+            } else {
+                self.visit_expr(arg);
+            }
+        }
+    }
+
+    /// The lock that builder calls end up with: from `Lock::new(..)` or
+    /// a binding of one.
+    fn spec(&self, chain: &Builders) -> Option<LockSpec> {
+        let base = match chain.root {
+            Expr::Call(call) => self.cx.paths.lock_new(call)?,
+            Expr::Path(path) if path.qself.is_none() => {
+                let name = path.path.get_ident()?.to_string();
+                match self.binding(&name)? {
+                    Binding::Lock(spec) => spec.clone(),
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        Some(chain.apply(base))
+    }
+
+    /// Visits the arguments of a builder chain (not its root binding).
+    fn visit_chain_args(&mut self, chain: &Builders) {
+        if let Expr::Call(root) = chain.root {
+            self.visit_args(&root.args, false);
+        }
+        for link in &chain.links {
+            self.visit_args(&link.args, false);
+        }
+    }
+
+    /// The lock certainly held after `init` is bound to a name:
+    /// `Lock::new("x")...acquire()?`, `.unwrap()` or `.expect(..)`.
+    fn guard_of(&self, init: &Expr) -> Option<(LockName, LockSpec)> {
+        let acquired = match peel(init) {
+            Expr::Try(try_expr) => &try_expr.expr,
+            Expr::MethodCall(call) if call.method == "unwrap" || call.method == "expect" => {
+                &call.receiver
+            }
+            _ => return None,
+        };
+        let Expr::MethodCall(call) = peel(acquired) else {
+            return None;
+        };
+        let (chain, may_wait) = acquire_call(call)?;
+        if !may_wait {
+            // `try_acquire` may hold nothing.
+            return None;
+        }
+        let spec = self.spec(&chain)?;
+        Some((spec_lock(&spec)?, spec))
+    }
+
+    /// A call of `path`, unless a binding or a `use` in scope may make it
+    /// call something else. A call of a stored closure is what it does.
+    fn callee(&mut self, path: &ExprPath) -> Option<Callee> {
+        if let Some(qself) = &path.qself {
+            let ty = type_name(&qself.ty)?;
+            let segments = &path.path.segments;
+            let name = segments.last()?.ident.to_string();
+            let trait_ =
+                (qself.position > 0).then(|| segments[qself.position - 1].ident.to_string());
+            return Some(Callee::Qualified { ty, trait_, name });
+        }
+        let segments: Vec<String> = path
+            .path
+            .segments
+            .iter()
+            .map(|segment| segment.ident.to_string())
+            .collect();
+        match segments.as_slice() {
+            [name] => {
+                match self.binding(name) {
+                    Some(Binding::Closure(closure)) => {
+                        let closure = Rc::clone(closure);
+                        self.record_closure(&closure);
+                        return None;
+                    }
+                    Some(_) => return None,
+                    None => {}
+                }
+                if self.shadowed_by_item(name, false) {
+                    return None;
+                }
+            }
+            [first, ..] => {
+                let rooted = ["self", "Self", "crate", "super"].contains(&first.as_str());
+                if !rooted && self.shadowed_by_item(first, true) {
+                    return None;
+                }
+            }
+            [] => return None,
+        }
+        Some(Callee::Path(segments))
+    }
+
+    /// The methods of an impl or trait block declared in a body, without
+    /// those behind `#[cfg]`.
     fn push_methods<'a>(
         &mut self,
-        methods: impl Iterator<Item = (&'a Vec<syn::Attribute>, &'a syn::Signature, &'a syn::Block)>,
+        methods: impl Iterator<Item = (&'a Vec<Attribute>, &'a Signature, &'a Block)>,
     ) {
         for (attrs, sig, block) in methods {
             if !has_cfg(attrs) {
-                self.facts
-                    .methods
-                    .push(FnFacts::of_block(attrs, sig, block));
+                let facts = function(attrs, sig, &block.stmts, &self.cx);
+                self.facts.methods.push(facts);
             }
         }
+    }
+}
+
+/// The lock of a spec, when both its name and alias are known.
+fn spec_lock(spec: &LockSpec) -> Option<LockName> {
+    LockName::new(spec.name.as_deref()?, spec.alias.as_deref()?)
+}
+
+/// The expression behind `&` and `&mut`, parentheses and groups.
+fn peel_refs(expr: &Expr) -> &Expr {
+    match peel(expr) {
+        Expr::Reference(reference) => peel_refs(&reference.expr),
+        other => other,
+    }
+}
+
+/// The names a `use` in a block brings in.
+fn bind_use(scope: &mut Scope, tree: &UseTree) {
+    match tree {
+        UseTree::Path(path) => bind_use(scope, &path.tree),
+        UseTree::Name(name) => {
+            scope.uses.insert(name.ident.to_string());
+        }
+        UseTree::Rename(rename) => {
+            scope.uses.insert(rename.rename.to_string());
+        }
+        UseTree::Glob(_) => scope.glob = true,
+        UseTree::Group(group) => {
+            for tree in &group.items {
+                bind_use(scope, tree);
+            }
+        }
+    }
+}
+
+/// The single name a `let` binds, when its pattern is just a name.
+fn simple_binding(pat: &Pat) -> Option<&syn::Ident> {
+    match pat {
+        Pat::Ident(ident) if ident.subpat.is_none() => Some(&ident.ident),
+        Pat::Type(typed) => simple_binding(&typed.pat),
+        _ => None,
     }
 }
 
@@ -189,16 +476,129 @@ impl<'ast> Visit<'ast> for Scanner {
         visit::visit_expr(self, expr);
     }
 
+    fn visit_block(&mut self, block: &'ast Block) {
+        self.visit_stmts(&block.stmts);
+    }
+
+    fn visit_local(&mut self, local: &'ast Local) {
+        let name = simple_binding(&local.pat);
+        let mut binding = Binding::Plain;
+        let mut guard = None;
+        if let Some(init) = &local.init {
+            let value = peel(&init.expr);
+            let lock = name
+                .and_then(|_| builders(value))
+                .and_then(|chain| Some((self.spec(&chain)?, chain)));
+            if let (Some(_), Expr::Closure(closure)) = (name, value) {
+                let facts = self.stored_closure(|this| this.run_closure(closure));
+                binding = Binding::Closure(Rc::new(facts));
+            } else if let Some((spec, chain)) = lock {
+                self.visit_chain_args(&chain);
+                if !matches!(chain.root, Expr::Call(_)) {
+                    self.visit_expr(chain.root);
+                }
+                binding = Binding::Lock(spec);
+            } else {
+                self.visit_expr(&init.expr);
+                if name.is_some() {
+                    guard = self.guard_of(&init.expr);
+                }
+            }
+            if let Some((_, diverge)) = &init.diverge {
+                self.visit_expr(diverge);
+            }
+        }
+        self.bind(&local.pat);
+        if let Some(name) = name {
+            let name = name.to_string();
+            if let Some((lock, spec)) = guard {
+                self.facts.holds.push(Hold {
+                    lock,
+                    waits: !spec.zero_timeout,
+                    calls: Vec::new(),
+                    lock_news: Vec::new(),
+                });
+                self.open_holds.push(OpenHold {
+                    index: self.facts.holds.len() - 1,
+                    guard: name.clone(),
+                    depth: self.scopes.len(),
+                });
+            }
+            if let Some(scope) = self.scopes.last_mut() {
+                scope.values.insert(name, binding);
+            }
+        }
+    }
+
+    fn visit_expr_closure(&mut self, closure: &'ast ExprClosure) {
+        // Not certainly called here (see `visit_running`).
+        self.stored_closure(|this| this.run_closure(closure));
+    }
+
+    fn visit_expr_async(&mut self, block: &'ast ExprAsync) {
+        // Runs when polled, maybe elsewhere.
+        self.stored_closure(|this| {
+            this.in_closure += 1;
+            this.visit_block(&block.block);
+            this.in_closure -= 1;
+        });
+    }
+
+    fn visit_expr_return(&mut self, ret: &'ast ExprReturn) {
+        if ret.expr.is_none() && self.in_closure == 0 {
+            self.facts.bare_return = true;
+        }
+        visit::visit_expr_return(self, ret);
+    }
+
+    fn visit_expr_path(&mut self, path: &'ast ExprPath) {
+        if let Some(ident) = path.path.get_ident() {
+            self.open_holds.retain(|open| ident != &open.guard);
+        }
+        visit::visit_expr_path(self, path);
+    }
+
     fn visit_arm(&mut self, arm: &'ast Arm) {
         if has_cfg(&arm.attrs) {
             return;
         }
-        visit::visit_arm(self, arm);
+        self.in_scope(|this| {
+            this.bind(&arm.pat);
+            if let Some((_, guard)) = &arm.guard {
+                this.visit_expr(guard);
+            }
+            this.visit_expr(&arm.body);
+        });
     }
 
-    fn visit_pat_ident(&mut self, pat: &'ast PatIdent) {
-        self.facts.bound.insert(pat.ident.to_string());
-        visit::visit_pat_ident(self, pat);
+    fn visit_expr_if(&mut self, expr: &'ast ExprIf) {
+        self.in_scope(|this| {
+            this.visit_expr(&expr.cond);
+            this.visit_block(&expr.then_branch);
+        });
+        if let Some((_, otherwise)) = &expr.else_branch {
+            self.visit_expr(otherwise);
+        }
+    }
+
+    fn visit_expr_while(&mut self, expr: &'ast ExprWhile) {
+        self.in_scope(|this| {
+            this.visit_expr(&expr.cond);
+            this.visit_block(&expr.body);
+        });
+    }
+
+    fn visit_expr_let(&mut self, expr: &'ast ExprLet) {
+        self.visit_expr(&expr.expr);
+        self.bind(&expr.pat);
+    }
+
+    fn visit_expr_for_loop(&mut self, expr: &'ast ExprForLoop) {
+        self.visit_expr(&expr.expr);
+        self.in_scope(|this| {
+            this.bind(&expr.pat);
+            this.visit_block(&expr.body);
+        });
     }
 
     fn visit_item(&mut self, item: &'ast Item) {
@@ -207,7 +607,7 @@ impl<'ast> Visit<'ast> for Scanner {
         }
         match item {
             Item::Fn(f) => {
-                let facts = FnFacts::of_block(&f.attrs, &f.sig, &f.block);
+                let facts = function(&f.attrs, &f.sig, &f.block.stmts, &self.cx);
                 self.facts.fns.push(facts);
             }
             Item::Impl(block) => {
@@ -223,99 +623,140 @@ impl<'ast> Visit<'ast> for Scanner {
                     _ => None,
                 }))
             }
-            Item::Use(use_item) => self.bind_use(&use_item.tree),
-            // No code of the body: const and static initializers, types,
-            // `macro_rules!`, ...
+            // No code of the body: `use` (seen with its block), const and
+            // static initializers, types, `macro_rules!`, ...
             _ => {}
         }
     }
 
     fn visit_expr_call(&mut self, call: &'ast ExprCall) {
-        if lock_new_name(call).is_some() {
-            // Creating a `Lock` takes nothing: only `.acquire()` does.
-            visit_args(self, &call.args);
-            return;
-        }
-        if let Expr::Path(path) = peel(&call.func) {
-            if path.qself.is_none() {
-                let segments: Vec<String> = path
-                    .path
-                    .segments
-                    .iter()
-                    .map(|segment| segment.ident.to_string())
-                    .collect();
-                let spawns = segments.last().is_some_and(|last| is_spawn(last));
-                self.facts.calls.push(Call {
-                    callee: Callee::Path(segments),
-                    at: path.to_token_stream(),
-                });
-                if spawns {
-                    // Runs on another thread: not while this one holds
-                    // its lock as far as re-entrance goes.
-                    visit_args_but_closures(self, &call.args);
-                    return;
-                }
+        let path = match peel(&call.func) {
+            Expr::Closure(closure) => {
+                // Called at once.
+                self.run_closure(closure);
+                return self.visit_args(&call.args, false);
             }
+            Expr::Path(path) => path,
+            _ => return visit::visit_expr_call(self, call),
+        };
+        if self.cx.paths.lock_new(call).is_some() {
+            // Creating a `Lock` takes nothing: only `.acquire()` does.
+            return self.visit_args(&call.args, false);
         }
-        visit::visit_expr_call(self, call);
+        let last = path.path.segments.last().map(|last| last.ident.to_string());
+        if let Some(callee) = self.callee(path) {
+            self.record_call(Call {
+                callee,
+                at: path.to_token_stream(),
+            });
+        }
+        // `thread::scope` and `catch_unwind` call their closure at once;
+        // any other function may keep it, or run it on another thread.
+        let running = last.is_some_and(|last| RUNNING_FNS.contains(&last.as_str()));
+        self.visit_args(&call.args, running);
     }
 
     fn visit_expr_method_call(&mut self, call: &'ast ExprMethodCall) {
-        if let Some((root, name, alias)) = acquire_chain(call) {
-            self.push_lock_new(&name, alias, root, call.method == "acquire");
-            // Everything else in the chain: the arguments.
-            let mut link = call;
-            loop {
-                visit_args(self, &link.args);
-                match peel(&link.receiver) {
-                    Expr::MethodCall(inner) => link = inner,
-                    _ => break,
+        if let Some((chain, may_wait)) = acquire_call(call) {
+            if let Some(spec) = self.spec(&chain) {
+                self.record_lock_new(LockNew {
+                    lock: spec_lock(&spec),
+                    at: spec.at,
+                    waits: may_wait && !spec.zero_timeout,
+                });
+                self.visit_chain_args(&chain);
+                if !matches!(chain.root, Expr::Call(_)) {
+                    self.visit_expr(chain.root);
                 }
+                return;
             }
-            visit_args(self, &root.args);
-            return;
-        }
-        if is_spawn(&call.method.to_string()) {
-            self.visit_expr(&call.receiver);
-            visit_args_but_closures(self, &call.args);
-            return;
         }
         if is_self(&call.receiver) {
             let (receiver, dot, method) = (&call.receiver, &call.dot_token, &call.method);
-            self.facts.calls.push(Call {
+            self.record_call(Call {
                 callee: Callee::SelfMethod(call.method.to_string()),
                 at: quote!(#receiver #dot #method),
             });
         }
-        visit::visit_expr_method_call(self, call);
+        self.visit_expr(&call.receiver);
+        let running = RUNNING_METHODS.contains(&&*call.method.to_string());
+        self.visit_args(&call.args, running);
     }
 
     fn visit_macro(&mut self, mac: &'ast Macro) {
         // Only macros known to evaluate their arguments as expressions;
         // others (`stringify!`, `concat!`, user macros, ...) may not run
         // them at all.
-        let Some(last) = mac.path.segments.last() else {
-            return;
-        };
-        if !EVALUATING_MACROS.contains(&&*last.ident.to_string()) {
-            return;
+        let name = mac
+            .path
+            .segments
+            .last()
+            .map(|last| last.ident.to_string())
+            .unwrap_or_default();
+        if name == "matches" {
+            let parsed = mac.parse_body_with(|input: ParseStream| {
+                let expr: Expr = input.parse()?;
+                input.parse::<Token![,]>()?;
+                let pat = Pat::parse_multi_with_leading_vert(input)?;
+                let guard = if input.parse::<Option<Token![if]>>()?.is_some() {
+                    Some(input.parse::<Expr>()?)
+                } else {
+                    None
+                };
+                input.parse::<Option<Token![,]>>()?;
+                Ok((expr, pat, guard))
+            });
+            if let Ok((expr, pat, guard)) = parsed {
+                self.visit_expr(&expr);
+                self.in_scope(|this| {
+                    this.bind(&pat);
+                    if let Some(guard) = &guard {
+                        this.visit_expr(guard);
+                    }
+                });
+                return;
+            }
+        } else if EVALUATING_MACROS.contains(&name.as_str()) {
+            let exprs = Punctuated::<Expr, Token![,]>::parse_terminated;
+            if let Ok(exprs) = exprs.parse2(mac.tokens.clone()) {
+                for expr in &exprs {
+                    self.visit_expr(expr);
+                }
+                return;
+            }
+            if let Ok(stmts) = Block::parse_within.parse2(mac.tokens.clone()) {
+                return self.visit_stmts(&stmts);
+            }
         }
-        let exprs = Punctuated::<Expr, Token![,]>::parse_terminated;
-        if let Ok(exprs) = exprs.parse2(mac.tokens.clone()) {
-            for expr in &exprs {
-                self.visit_expr(expr);
-            }
-        } else if let Ok(stmts) = Block::parse_within.parse2(mac.tokens.clone()) {
-            for stmt in &stmts {
-                self.visit_stmt(stmt);
-            }
+        // A guard named in a macro's tokens may be dropped there.
+        if !self.open_holds.is_empty() {
+            let mentioned = idents(mac.tokens.clone());
+            self.open_holds
+                .retain(|open| !mentioned.contains(&open.guard));
         }
     }
 }
 
-/// Macros whose arguments are evaluated as expressions.
+/// Every identifier in `tokens`.
+fn idents(tokens: TokenStream) -> HashSet<String> {
+    let mut all = HashSet::new();
+    for tree in tokens {
+        match tree {
+            TokenTree::Ident(ident) => {
+                all.insert(ident.to_string());
+            }
+            TokenTree::Group(group) => all.extend(idents(group.stream())),
+            _ => {}
+        }
+    }
+    all
+}
+
+/// Macros whose arguments are evaluated as expressions (`matches!` is
+/// read apart: a pattern follows its expression).
 const EVALUATING_MACROS: &[&str] = &[
     "format",
+    "format_args",
     "print",
     "println",
     "eprint",
@@ -330,229 +771,83 @@ const EVALUATING_MACROS: &[&str] = &[
     "debug_assert_ne",
     "vec",
     "panic",
+    "unreachable",
+    "todo",
+    "unimplemented",
     "dbg",
 ];
 
-/// Calls whose closure runs on another thread: `thread::spawn`,
-/// `scope.spawn`, `Builder::spawn`, `rayon::spawn`, `spawn_blocking`...
-fn is_spawn(name: &str) -> bool {
-    matches!(name, "spawn" | "spawn_blocking" | "spawn_scoped")
-}
+/// Methods of the standard library that call the closure they are given
+/// before they return (or, for iterator adaptors, as the iterator is
+/// consumed).
+const RUNNING_METHODS: &[&str] = &[
+    "all",
+    "and_modify",
+    "and_then",
+    "any",
+    "call_once",
+    "filter",
+    "filter_map",
+    "find",
+    "find_map",
+    "flat_map",
+    "fold",
+    "for_each",
+    "get_or_init",
+    "get_or_insert_with",
+    "inspect",
+    "is_err_and",
+    "is_none_or",
+    "is_ok_and",
+    "is_some_and",
+    "map",
+    "map_err",
+    "map_or",
+    "map_or_else",
+    "map_while",
+    "max_by",
+    "max_by_key",
+    "min_by",
+    "min_by_key",
+    "ok_or_else",
+    "or_else",
+    "or_insert_with",
+    "or_insert_with_key",
+    "partition",
+    "position",
+    "reduce",
+    "retain",
+    "retain_mut",
+    "scan",
+    "scope",
+    "skip_while",
+    "sort_by",
+    "sort_by_cached_key",
+    "sort_by_key",
+    "sort_unstable_by",
+    "sort_unstable_by_key",
+    "take_while",
+    "then",
+    "try_fold",
+    "try_for_each",
+    "unwrap_or_else",
+    "with",
+];
 
-pub(crate) fn has_cfg(attrs: &[Attribute]) -> bool {
-    attrs
-        .iter()
-        .any(|attr| attr.path().is_ident("cfg") || attr.path().is_ident("cfg_attr"))
-}
-
-fn item_attrs(item: &Item) -> &[Attribute] {
-    match item {
-        Item::Const(i) => &i.attrs,
-        Item::Enum(i) => &i.attrs,
-        Item::ExternCrate(i) => &i.attrs,
-        Item::Fn(i) => &i.attrs,
-        Item::ForeignMod(i) => &i.attrs,
-        Item::Impl(i) => &i.attrs,
-        Item::Macro(i) => &i.attrs,
-        Item::Mod(i) => &i.attrs,
-        Item::Static(i) => &i.attrs,
-        Item::Struct(i) => &i.attrs,
-        Item::Trait(i) => &i.attrs,
-        Item::TraitAlias(i) => &i.attrs,
-        Item::Type(i) => &i.attrs,
-        Item::Union(i) => &i.attrs,
-        Item::Use(i) => &i.attrs,
-        _ => &[],
-    }
-}
-
-fn expr_attrs(expr: &Expr) -> &[Attribute] {
-    match expr {
-        Expr::Array(e) => &e.attrs,
-        Expr::Assign(e) => &e.attrs,
-        Expr::Async(e) => &e.attrs,
-        Expr::Await(e) => &e.attrs,
-        Expr::Binary(e) => &e.attrs,
-        Expr::Block(e) => &e.attrs,
-        Expr::Break(e) => &e.attrs,
-        Expr::Call(e) => &e.attrs,
-        Expr::Cast(e) => &e.attrs,
-        Expr::Closure(e) => &e.attrs,
-        Expr::Const(e) => &e.attrs,
-        Expr::Continue(e) => &e.attrs,
-        Expr::Field(e) => &e.attrs,
-        Expr::ForLoop(e) => &e.attrs,
-        Expr::Group(e) => &e.attrs,
-        Expr::If(e) => &e.attrs,
-        Expr::Index(e) => &e.attrs,
-        Expr::Let(e) => &e.attrs,
-        Expr::Lit(e) => &e.attrs,
-        Expr::Loop(e) => &e.attrs,
-        Expr::Macro(e) => &e.attrs,
-        Expr::Match(e) => &e.attrs,
-        Expr::MethodCall(e) => &e.attrs,
-        Expr::Paren(e) => &e.attrs,
-        Expr::Path(e) => &e.attrs,
-        Expr::Range(e) => &e.attrs,
-        Expr::Reference(e) => &e.attrs,
-        Expr::Repeat(e) => &e.attrs,
-        Expr::Return(e) => &e.attrs,
-        Expr::Struct(e) => &e.attrs,
-        Expr::Try(e) => &e.attrs,
-        Expr::TryBlock(e) => &e.attrs,
-        Expr::Tuple(e) => &e.attrs,
-        Expr::Unary(e) => &e.attrs,
-        Expr::Unsafe(e) => &e.attrs,
-        Expr::While(e) => &e.attrs,
-        Expr::Yield(e) => &e.attrs,
-        _ => &[],
-    }
-}
-
-impl Scanner {
-    fn push_lock_new(&mut self, name: &str, alias: Option<String>, call: &ExprCall, waits: bool) {
-        let lock = alias.and_then(|alias| LockName::new(name, &alias));
-        self.facts.lock_news.push(LockNew {
-            lock,
-            at: call.to_token_stream(),
-            waits,
-        });
-    }
-
-    /// The names a `use` in the body brings in.
-    fn bind_use(&mut self, tree: &UseTree) {
-        match tree {
-            UseTree::Path(path) => self.bind_use(&path.tree),
-            UseTree::Name(name) => {
-                self.facts.bound.insert(name.ident.to_string());
-            }
-            UseTree::Rename(rename) => {
-                self.facts.bound.insert(rename.rename.to_string());
-            }
-            UseTree::Glob(_) => self.facts.glob = true,
-            UseTree::Group(group) => {
-                for tree in &group.items {
-                    self.bind_use(tree);
-                }
-            }
-        }
-    }
-}
-
-fn visit_args_but_closures(scanner: &mut Scanner, args: &Punctuated<Expr, Token![,]>) {
-    for arg in args {
-        if !matches!(peel(arg), Expr::Closure(_) | Expr::Async(_)) {
-            scanner.visit_expr(arg);
-        }
-    }
-}
-
-fn visit_args(scanner: &mut Scanner, args: &Punctuated<Expr, Token![,]>) {
-    for arg in args {
-        scanner.visit_expr(arg);
-    }
-}
-
-/// The expression inside parentheses and invisible groups.
-fn peel(expr: &Expr) -> &Expr {
-    match expr {
-        Expr::Group(group) => peel(&group.expr),
-        Expr::Paren(paren) => peel(&paren.expr),
-        other => other,
-    }
-}
-
-fn is_self(expr: &Expr) -> bool {
-    matches!(peel(expr), Expr::Path(path) if path.qself.is_none() && path.path.is_ident("self"))
-}
-
-/// The name of `Lock::new("name")` (any path ending in `Lock::new`: the
-/// runtime may be imported or renamed), when it is a literal: `"name"`,
-/// `"name".to_string()` (`to_owned`, `into`) or `String::from("name")`.
-fn lock_new_name(call: &ExprCall) -> Option<String> {
-    let Expr::Path(path) = peel(&call.func) else {
-        return None;
-    };
-    let segments: Vec<_> = path.path.segments.iter().collect();
-    let [.., ty, new] = segments.as_slice() else {
-        return None;
-    };
-    if ty.ident != "Lock" || new.ident != "new" || call.args.len() != 1 {
-        return None;
-    }
-    string_value(&call.args[0])
-}
-
-fn string_value(expr: &Expr) -> Option<String> {
-    match peel(expr) {
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(lit), ..
-        }) => Some(lit.value()),
-        Expr::MethodCall(call)
-            if call.args.is_empty()
-                && ["to_string", "to_owned", "into"].contains(&&*call.method.to_string()) =>
-        {
-            string_value(&call.receiver)
-        }
-        Expr::Call(call) if call.args.len() == 1 => match peel(&call.func) {
-            Expr::Path(path) if path.path.segments.len() == 2 => {
-                let from = &path.path.segments;
-                (from[0].ident == "String" && from[1].ident == "from")
-                    .then(|| string_value(&call.args[0]))
-                    .flatten()
-            }
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// For `Lock::new("name").timeout(..).using("alias").acquire()` seen from
-/// its `.acquire()` or `.try_acquire()`: the `Lock::new` call, its name,
-/// and the alias in effect (the last `using`; `None` when not a literal).
-/// Only `timeout`, `wait_forever` and `using` may come in between.
-fn acquire_chain(call: &ExprMethodCall) -> Option<(&ExprCall, String, Option<String>)> {
-    if !(call.method == "acquire" || call.method == "try_acquire") || !call.args.is_empty() {
-        return None;
-    }
-    let mut alias: Option<Option<String>> = None;
-    let mut receiver = &*call.receiver;
-    loop {
-        match peel(receiver) {
-            Expr::MethodCall(link) => {
-                let method = link.method.to_string();
-                match method.as_str() {
-                    "using" if link.args.len() == 1 => {
-                        if alias.is_none() {
-                            alias = Some(match peel(&link.args[0]) {
-                                Expr::Lit(ExprLit {
-                                    lit: Lit::Str(lit), ..
-                                }) => Some(lit.value()),
-                                _ => None,
-                            });
-                        }
-                    }
-                    "timeout" | "wait_forever" => {}
-                    _ => return None,
-                }
-                receiver = &link.receiver;
-            }
-            Expr::Call(root) => {
-                let name = lock_new_name(root)?;
-                let alias = alias.unwrap_or_else(|| Some(DEFAULT_ALIAS.to_owned()));
-                return Some((root, name, alias));
-            }
-            _ => return None,
-        }
-    }
-}
+/// Functions that call the closure they are given before they return.
+const RUNNING_FNS: &[&str] = &["scope", "catch_unwind"];
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn facts(body: TokenStream) -> BodyFacts {
-        scan_tokens(body).expect("parses")
+        facts_in(body, &Context::default())
+    }
+
+    fn facts_in(body: TokenStream, cx: &Context) -> BodyFacts {
+        let sig: Signature = syn::parse_quote!(fn f(param: u32, task: fn()));
+        body_tokens(&sig, body, cx).expect("parses")
     }
 
     fn names(facts: &BodyFacts) -> Vec<Option<String>> {
@@ -563,6 +858,20 @@ mod tests {
             .collect()
     }
 
+    fn callees(calls: &[Call]) -> Vec<String> {
+        calls
+            .iter()
+            .map(|call| match &call.callee {
+                Callee::Path(path) => path.join("::"),
+                Callee::Qualified { ty, trait_, name } => match trait_ {
+                    Some(trait_) => format!("<{ty} as {trait_}>::{name}"),
+                    None => format!("<{ty}>::{name}"),
+                },
+                Callee::SelfMethod(method) => format!("self.{method}"),
+            })
+            .collect()
+    }
+
     #[test]
     fn lock_news_and_their_aliases() {
         let facts = facts(quote! {
@@ -570,17 +879,20 @@ mod tests {
             let b = mysql_lock::Lock::new("b".to_string()).timeout(t).using("other").acquire();
             let c = ::mysql_lock::Lock::new(String::from("c")).using(ALIAS).try_acquire();
             let d = || Lock::new("d").using("x").using("default").wait_forever().acquire();
+            d();
             println!("{:?}", Lock::new("e").acquire());
             let f = Lock::new(name).acquire();
             let g = Other::new("g").acquire();
             // Not taken: created, or asked about.
             let h = Lock::new("h");
             let i = Lock::new("i").is_held();
-            let j = Lock::new("j").using("x").logical_name();
+            let j = Lock::new("j").using("x").alias();
             let k = Lock::new("k").acquire_later().acquire();
             stringify!(Lock::new("l").acquire());
             #[cfg(feature = "x")]
             let m = Lock::new("m").acquire();
+            // Another crate's `Lock`.
+            let n = filelock::Lock::new("n").acquire();
         });
         assert_eq!(
             names(&facts),
@@ -590,10 +902,62 @@ mod tests {
                 None,
                 Some("\"d\"".to_owned()),
                 Some("\"e\"".to_owned()),
+                None,
             ]
         );
         let waits: Vec<bool> = facts.lock_news.iter().map(|new| new.waits).collect();
-        assert_eq!(waits, [true, true, false, true, true]);
+        assert_eq!(waits, [true, true, false, true, true, true]);
+    }
+
+    #[test]
+    fn lock_bindings_and_zero_timeouts() {
+        let facts = facts(quote! {
+            let lock = Lock::new("a").timeout(Duration::from_secs(2));
+            let guard = lock.acquire()?;
+            let zero = Lock::new("b").timeout(Duration::ZERO);
+            let _ = zero.using("other").acquire()?;
+            {
+                let lock = Lock::new("c");
+                lock.try_acquire()?;
+            }
+            lock.acquire()?;
+            let lock = make_lock();
+            lock.acquire()?;
+        });
+        assert_eq!(
+            names(&facts),
+            [
+                Some("\"a\"".to_owned()),
+                Some("\"b\" (using \"other\")".to_owned()),
+                Some("\"c\"".to_owned()),
+                Some("\"a\"".to_owned()),
+            ]
+        );
+        let waits: Vec<bool> = facts.lock_news.iter().map(|new| new.waits).collect();
+        assert_eq!(waits, [true, false, false, true]);
+    }
+
+    #[test]
+    fn only_the_librarys_lock() {
+        let facts = facts(quote! {
+            use filelock::Lock;
+            Lock::new("a").acquire()?;
+            mysql_lock::Lock::new("b").acquire()?;
+        });
+        assert_eq!(names(&facts), [Some("\"b\"".to_owned())]);
+        let facts = facts_in(
+            quote! {
+                use mysql_lock::Lock as MysqlLock;
+                MysqlLock::new("a").acquire()?;
+                deps::lock::Lock::new("b").acquire()?;
+            },
+            &{
+                let mut cx = Context::default();
+                cx.paths.add_root(&syn::parse_quote!(deps::lock));
+                cx
+            },
+        );
+        assert_eq!(names(&facts).len(), 2);
     }
 
     #[test]
@@ -607,17 +971,13 @@ mod tests {
             let h = |x| i(x);
             assert!(j());
             vec![k(); 2];
+            <Self as Job>::l(self);
+            <Worker>::m();
+            assert!(matches!(n(), Some(x) if o(x)));
+            unreachable!("{}", p());
         });
-        let callees: Vec<String> = facts
-            .calls
-            .iter()
-            .map(|call| match &call.callee {
-                Callee::Path(path) => path.join("::"),
-                Callee::SelfMethod(method) => format!("self.{method}"),
-            })
-            .collect();
         assert_eq!(
-            callees,
+            callees(&facts.calls),
             [
                 "a",
                 "self::b",
@@ -625,11 +985,123 @@ mod tests {
                 "Worker::d",
                 "self.f",
                 "g",
-                "i",
                 "j",
-                "k"
+                "k",
+                "<Self as Job>::l",
+                "<Worker>::m",
+                "n",
+                "o",
+                "p"
             ]
         );
+    }
+
+    #[test]
+    fn closures_count_where_they_certainly_run() {
+        let facts = facts(quote! {
+            let task = move || stored_called();
+            std::thread::spawn(task);
+            std::thread::spawn({ let ids = ids.clone(); move || in_spawned_block(&ids) });
+            let later = || never_called();
+            let boxed: Vec<Box<dyn Fn()>> = vec![Box::new(|| boxed())];
+            Job { run: || in_a_field() };
+            helper(|| passed_to_unknown());
+            (|| called_at_once())();
+            items.iter().map(|x| mapped(x)).for_each(drop);
+            value.unwrap_or_else(|| fallback());
+            task();
+            opt.map(task);
+            std::thread::scope(|s| in_scope());
+            let fut = async { in_async() };
+            ids.clone();
+        });
+        assert_eq!(
+            callees(&facts.calls),
+            [
+                "std::thread::spawn",
+                "std::thread::spawn",
+                "Box::new",
+                "helper",
+                "called_at_once",
+                "mapped",
+                "fallback",
+                "stored_called",
+                "stored_called",
+                "std::thread::scope",
+                "in_scope",
+            ]
+        );
+    }
+
+    #[test]
+    fn names_in_scope_shadow_calls() {
+        let facts = facts(quote! {
+            let report = report()?;
+            report();
+            param();
+            {
+                use crate::legacy::Report;
+                Report::build();
+                struct Local;
+                Local::new();
+            }
+            Report::build();
+            if let Some(export) = next() { export(); }
+            export();
+            for item in items() { item(); }
+            match x { Some(arm) => arm(), None => none() }
+            crate::top();
+        });
+        assert_eq!(
+            callees(&facts.calls),
+            [
+                "report",
+                "Report::build",
+                "next",
+                "export",
+                "items",
+                "none",
+                "crate::top"
+            ]
+        );
+    }
+
+    #[test]
+    fn locks_held_by_hand() {
+        let facts = facts(quote! {
+            let guard = Lock::new("a").acquire()?;
+            under_a();
+            let _ = Lock::new("b").acquire()?;
+            {
+                inner_under_a();
+                let nested = Lock::new("c").acquire().expect("held");
+                under_a_and_c();
+            }
+            guard.release()?;
+            after_release();
+            let maybe = Lock::new("d").try_acquire()?;
+            under_nothing();
+        });
+        let holds: Vec<(String, Vec<String>)> = facts
+            .holds
+            .iter()
+            .map(|hold| (hold.lock.describe(), callees(&hold.calls)))
+            .collect();
+        assert_eq!(
+            holds,
+            [
+                (
+                    "\"a\"".to_owned(),
+                    vec![
+                        "under_a".to_owned(),
+                        "inner_under_a".to_owned(),
+                        "under_a_and_c".to_owned()
+                    ]
+                ),
+                ("\"c\"".to_owned(), vec!["under_a_and_c".to_owned()]),
+            ]
+        );
+        assert_eq!(facts.holds[0].lock_news.len(), 2, "b and c, taken under a");
     }
 
     #[test]
@@ -648,5 +1120,18 @@ mod tests {
         assert_eq!(facts.fns[0].body.lock_news.len(), 1);
         assert_eq!(facts.methods.len(), 1);
         assert_eq!(facts.methods[0].body.calls.len(), 1);
+    }
+
+    #[test]
+    fn cfg_attr_is_not_cfg() {
+        let facts = facts(quote! {
+            #[cfg_attr(feature = "otel", allow(unused))]
+            kept();
+            #[cfg_attr(feature = "x", cfg(test))]
+            dropped();
+            #[cfg(test)]
+            dropped();
+        });
+        assert_eq!(callees(&facts.calls), ["kept"]);
     }
 }

@@ -6,6 +6,7 @@ use syn::{ReturnType, Signature, Type};
 
 use crate::errors::Errors;
 use crate::item::LockedFn;
+use crate::syntax::peel_type;
 
 const RETURN_RESULT: &str = "#[mysql_lock] functions must return a `Result` whose error type \
                              implements `From<mysql_lock::Error>`, so that failing to take the \
@@ -65,7 +66,7 @@ fn check_return_type(sig: &Signature) -> syn::Result<()> {
         }
         ReturnType::Type(_, ty) => ty,
     };
-    match innermost(ty) {
+    match peel_type(ty) {
         Type::Tuple(tuple) if tuple.elems.is_empty() => {
             let message = format!(
                 "{RETURN_RESULT}; this function returns `()`: write `-> Result<(), \
@@ -91,13 +92,5 @@ fn check_return_type(sig: &Signature) -> syn::Result<()> {
             Err(syn::Error::new_spanned(ty, message))
         }
         _ => Ok(()),
-    }
-}
-
-fn innermost(ty: &Type) -> &Type {
-    match ty {
-        Type::Group(group) => innermost(&group.elem),
-        Type::Paren(paren) => innermost(&paren.elem),
-        other => other,
     }
 }

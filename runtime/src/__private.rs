@@ -3,8 +3,7 @@
 //!
 //! The generated code builds its `Lock` with the public builder (only the
 //! arguments the user gave, so the runtime's defaults apply to the rest),
-//! takes it with [`acquire`], and runs the body through
-//! [`LockedResult::run`].
+//! takes it with [`acquire`], and runs the body through [`run`].
 
 pub use crate::{Error, Lock, LockGuard};
 pub use std::marker::PhantomData;
@@ -17,64 +16,42 @@ pub fn acquire(lock: &Lock) -> Result<LockGuard, Error> {
     lock.acquire()
 }
 
-/// Calls the body of an annotated function, as a closure that is
-/// `FnOnce` whatever it captures, so it may move arguments out and
-/// return borrows of them.
-#[inline(always)]
-pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
-    body()
+/// The value of an annotated function whose lock could not be taken:
+/// `Err(error)`, already converted by the caller with `From::from`.
+///
+/// `returns` is a `PhantomData` of the function's return type, which the
+/// early `return` of this call ties to `Result<T, E>`, so that the body's
+/// closure in [`run`] has the function's return type before its body is
+/// checked (coercions, `?` and `impl Trait` work as in the function).
+///
+/// No function here bounds `E`: the conversions are `From::from` calls in
+/// the generated code, so a missing `impl From<mysql_lock::Error>` is
+/// reported as that, with the compiler's usual suggestions.
+#[inline]
+pub fn lock_failed<T, E>(returns: PhantomData<Result<T, E>>, error: E) -> Result<T, E> {
+    let _ = returns;
+    Err(error)
 }
 
-/// Releases the lock after the body of an annotated function returned
-/// `result`. When the lock was lost while the body ran (its connection
-/// died or was killed), a successful result becomes
-/// `Err(E::from(Error::LockLost))`: the work may have overlapped with
-/// another holder, and the caller must know. A failed result stays the
-/// body's own error.
+/// Runs the body of an annotated function (a closure that is `FnOnce`
+/// whatever it captures, so it may move arguments out and return borrows
+/// of them), then releases the lock. When the lock was lost while the body
+/// ran (its connection died or was killed), a successful result becomes
+/// `Err(from(Error::LockLost))`: the work may have overlapped with another
+/// holder, and the caller must know. A failed result stays the body's own
+/// error.
 #[inline]
-pub fn finish<T, E: From<Error>>(guard: LockGuard, result: Result<T, E>) -> Result<T, E> {
+pub fn run<T, E>(
+    returns: PhantomData<Result<T, E>>,
+    guard: LockGuard,
+    body: impl FnOnce() -> Result<T, E>,
+    from: impl FnOnce(Error) -> E,
+) -> Result<T, E> {
+    let _ = returns;
+    let result = body();
     match (guard.release(), result) {
         (Ok(()), result) => result,
-        (Err(lost), Ok(_)) => Err(E::from(lost)),
+        (Err(lost), Ok(_)) => Err(from(lost)),
         (Err(_), Err(error)) => Err(error),
-    }
-}
-
-/// The return type of an annotated function, as its generated code
-/// uses it. `returns` is a `PhantomData` of that type, tied to it by
-/// the early return of `lock_failed`, so that `run`'s closure has the
-/// function's return type before its body is checked (coercions, `?`
-/// and `impl Trait` work as in the function itself).
-///
-/// Only implemented for `Result<T, E>` with `E: From<Error>`: for any
-/// other return type, the message below is the one error the user gets.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` can't be returned by a #[mysql_lock] function, which must return \
-               a `Result` whose error type implements `From<mysql_lock::Error>`",
-    label = "must be `Result<T, E>` with `E: From<mysql_lock::Error>`",
-    note = "when the lock can't be taken (a timeout, a lost connection), the function \
-            returns `Err(E::from(error))`: return `mysql_lock::Error`, `anyhow::Error`, \
-            or an error type of your own with `impl From<mysql_lock::Error>`"
-)]
-pub trait LockedResult: Sized {
-    /// `Err(E::from(error))`: the lock could not be taken.
-    fn lock_failed(returns: PhantomData<Self>, error: Error) -> Self;
-
-    /// `finish(guard, call_once(body))`.
-    fn run(returns: PhantomData<Self>, guard: LockGuard, body: impl FnOnce() -> Self) -> Self;
-}
-
-// `do_not_recommend`: a missing `From<Error>` is reported with the
-// message above, not as a nested obligation of this impl.
-#[diagnostic::do_not_recommend]
-impl<T, E: From<Error>> LockedResult for Result<T, E> {
-    #[inline]
-    fn lock_failed(_: PhantomData<Self>, error: Error) -> Self {
-        Err(E::from(error))
-    }
-
-    #[inline]
-    fn run(_: PhantomData<Self>, guard: LockGuard, body: impl FnOnce() -> Self) -> Self {
-        finish(guard, call_once(body))
     }
 }

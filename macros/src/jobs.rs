@@ -31,13 +31,14 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use proc_macro2::TokenStream;
-use quote::{quote, ToTokens};
-use syn::{ImplItem, Item, Type};
+use quote::quote;
+use syn::{ImplItem, Item, UseTree};
 
 use crate::errors::Errors;
-use crate::graph::{Graph, Items, NodeId, Scope, Site, Step};
-use crate::locks::{LockId, LockName};
-use crate::scan::{self, FnFacts};
+use crate::graph::{Graph, Items, NodeId, Scope, Site, Step, Taken};
+use crate::locks::{self, LockId};
+use crate::scan;
+use crate::syntax::{has_cfg, item_head, type_name};
 
 /// `#[jobs] mod name { ... }`: the module unchanged, followed by every
 /// error found.
@@ -52,7 +53,10 @@ pub(crate) fn jobs(args: TokenStream, item: TokenStream) -> TokenStream {
     }
     match syn::parse2::<Item>(item.clone()) {
         Ok(Item::Mod(module)) => match &module.content {
-            Some((_, items)) => errors.take(check(items)).unwrap_or_default(),
+            Some((_, items)) => {
+                let (token, ident) = (&module.mod_token, &module.ident);
+                errors.take(check(items, quote!(#token #ident)));
+            }
             None => {
                 let (token, ident) = (&module.mod_token, &module.ident);
                 errors.push(syn::Error::new_spanned(
@@ -63,7 +67,7 @@ pub(crate) fn jobs(args: TokenStream, item: TokenStream) -> TokenStream {
             }
         },
         Ok(other) => errors.push(syn::Error::new_spanned(
-            head(&other),
+            item_head(&other),
             "#[mysql_lock::jobs] goes on an inline module that holds #[mysql_lock] \
              functions, as in `#[mysql_lock::jobs] mod jobs { ... }`; on a function, use \
              #[mysql_lock(name = \"...\")]",
@@ -78,69 +82,60 @@ pub(crate) fn jobs(args: TokenStream, item: TokenStream) -> TokenStream {
     tokens
 }
 
-/// The first tokens of an item, up to its name, for errors.
-fn head(item: &Item) -> TokenStream {
-    match item {
-        Item::Fn(f) => {
-            let (token, ident) = (&f.sig.fn_token, &f.sig.ident);
-            quote!(#token #ident)
-        }
-        Item::Struct(s) => {
-            let (token, ident) = (&s.struct_token, &s.ident);
-            quote!(#token #ident)
-        }
-        Item::Impl(i) => {
-            let (token, ty) = (&i.impl_token, &i.self_ty);
-            quote!(#token #ty)
-        }
-        other => other.to_token_stream(),
-    }
-}
-
 /// Every re-entrance and lock-order inversion across the functions of
 /// `items`.
-fn check(items: &[Item]) -> syn::Result<()> {
+fn check(items: &[Item], head: TokenStream) -> syn::Result<()> {
     let graph = build(items);
+    if graph.nodes.iter().all(|node| node.locks.is_empty()) {
+        // Not one lock held: the checks would pass in silence, whatever
+        // the module does. Most likely the attribute has a name the macro
+        // can't see.
+        return Err(syn::Error::new_spanned(
+            head,
+            "#[mysql_lock::jobs] finds no lock held in this module (no #[mysql_lock] function, \
+             no `Lock` acquired into a guard), so it has nothing to check; if the attribute is \
+             imported under another name outside the module, import it inside, as in \
+             `use mysql_lock::mysql_lock as exclusive;`, or remove #[mysql_lock::jobs]",
+        ));
+    }
     let mut errors = Errors::default();
     // Places that take a lock again, with the lock: those reached within
     // one function are its own attribute's to report; the others are
     // reported here, once each, by the first (shortest) chain found.
     let mut again: HashSet<(NodeId, Site, LockId)> = HashSet::new();
     let mut within: HashSet<(NodeId, Site, LockId)> = HashSet::new();
-    let mut across: Vec<(LockName, Step)> = Vec::new();
-    let mut orders: Vec<(LockName, Step)> = Vec::new();
+    let mut across: Vec<Taken> = Vec::new();
+    let mut orders: Vec<Taken> = Vec::new();
     for start in 0..graph.nodes.len() {
-        for (held, _) in graph.nodes[start].locks.clone() {
-            for step in graph.explore(start, &held) {
-                if !step.again {
-                    orders.push((held.clone(), step));
-                    continue;
-                }
-                let (node, site) = step.place();
-                again.insert((node, site, held.id.clone()));
-                // A function's own attribute can't tell where it is, so it
-                // leaves calls back to itself to this one.
-                let back = matches!(site, Site::Call(_)) && step.path.last() == Some(&start);
-                if back || graph.crosses_owners(&step.path) {
-                    across.push((held.clone(), step));
-                } else {
-                    within.insert((node, site, held.id.clone()));
-                }
+        let walk = graph.walk(start);
+        orders.extend(walk.orders);
+        for taken in walk.again {
+            let key = taken.key();
+            again.insert(key.clone());
+            // A function's own attribute can't tell where it is, so it
+            // leaves calls back to itself to this one.
+            let step = &taken.step;
+            let back = matches!(step.site, Site::Call(_)) && step.path.last() == Some(&start);
+            // Locks held by hand are this attribute's alone to check.
+            let by_hand = graph.nodes[start].hold;
+            if back || by_hand || graph.crosses_owners(&step.path) {
+                across.push(taken);
+            } else {
+                within.insert(key);
             }
         }
     }
     let mut reported = within;
-    for (held, step) in &across {
-        let (node, site) = step.place();
-        if reported.insert((node, site, held.id.clone())) {
-            errors.push(graph.reentrance_error(held, step));
+    for taken in &across {
+        if reported.insert(taken.key()) {
+            errors.push(graph.reentrance_error(&taken.held, &taken.step));
         }
     }
     // An order that ends by taking a lock again is part of that mistake:
     // once it is fixed, the order is gone too.
-    orders.retain(|(_, step)| {
-        let (node, site) = step.place();
-        !again.contains(&(node, site, step.taken.id.clone()))
+    orders.retain(|taken| {
+        let (node, site) = taken.step.place();
+        !again.contains(&(node, site, taken.step.taken.id.clone()))
     });
     for error in inversions(&graph, &orders) {
         errors.push(error);
@@ -148,8 +143,56 @@ fn check(items: &[Item]) -> syn::Result<()> {
     errors.finish()
 }
 
+/// What names mean in the module: which `Lock` is the library's, and the
+/// names `#[mysql_lock]` goes by, as its `use`s and items say.
+fn module_context(items: &[Item]) -> scan::Context {
+    let mut cx = scan::Context::default();
+    let uses: Vec<&UseTree> = items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Use(item) if !has_cfg(&item.attrs) => Some(&item.tree),
+            _ => None,
+        })
+        .collect();
+    for tree in &uses {
+        cx.attrs.apply_use(tree);
+    }
+    // `crate = ".."` on the module's attributes names the library too.
+    for item in items {
+        let attrs = match item {
+            Item::Fn(f) => &f.attrs,
+            Item::Impl(block) => {
+                for item in &block.items {
+                    if let ImplItem::Fn(f) = item {
+                        for taken in locks::attr_locks_named(&f.attrs, &cx.attrs) {
+                            cx.paths.add_root(&taken.krate);
+                        }
+                    }
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        for taken in locks::attr_locks_named(attrs, &cx.attrs) {
+            cx.paths.add_root(&taken.krate);
+        }
+    }
+    cx.paths.apply_uses(uses.iter().copied());
+    let declares_lock = items.iter().any(|item| match item {
+        Item::Struct(item) => item.ident == "Lock",
+        Item::Enum(item) => item.ident == "Lock",
+        Item::Type(item) => item.ident == "Lock",
+        _ => false,
+    });
+    if declares_lock {
+        cx.paths.declared("Lock");
+    }
+    cx
+}
+
 /// The graph of the module's functions and of the calls between them.
 fn build(items: &[Item]) -> Graph {
+    let cx = module_context(items);
     let mut graph = Graph::default();
     let mut table = Items::default();
     let mut owner = 0;
@@ -157,91 +200,93 @@ fn build(items: &[Item]) -> Graph {
     for item in items {
         if let Item::Fn(f) = item {
             // Behind `#[cfg]`, it may not be compiled: left out.
-            if scan::has_cfg(&f.attrs) {
+            if has_cfg(&f.attrs) {
                 continue;
             }
-            let facts = FnFacts::new(&f.attrs, &f.sig, scan::scan(&f.block.stmts));
+            let facts = scan::function(&f.attrs, &f.sig, &f.block.stmts, &cx);
             let name = f.sig.ident.to_string();
             let id = graph.add(facts, name.clone(), owner, Scope::default());
-            match table.free.entry(name) {
-                Entry::Occupied(entry) => {
-                    ambiguous_free.insert(entry.key().clone());
+            insert_once(&mut table.free, &mut ambiguous_free, name, id);
+            owner += 1;
+        }
+    }
+    // Methods are known by the last segment of their type's name (and
+    // trait's): two methods of one name on types of one such name (other
+    // generics, two types of one name) are not told apart, and calls of
+    // that name are not followed.
+    let mut ambiguous = HashSet::new();
+    let mut ambiguous_trait = HashSet::new();
+    for item in items {
+        let Item::Impl(block) = item else { continue };
+        if has_cfg(&block.attrs) {
+            continue;
+        }
+        let Some(ty) = type_name(&block.self_ty) else {
+            continue;
+        };
+        let trait_ = block
+            .trait_
+            .as_ref()
+            .and_then(|(_, path, _)| Some(path.segments.last()?.ident.to_string()));
+        for item in &block.items {
+            let ImplItem::Fn(f) = item else { continue };
+            if has_cfg(&f.attrs) {
+                continue;
+            }
+            let facts = scan::function(&f.attrs, &f.sig, &f.block.stmts, &cx);
+            let name = f.sig.ident.to_string();
+            let display = format!("{ty}::{name}");
+            let mut scope = Scope::in_impl(ty.clone());
+            scope.trait_impl = block.trait_.is_some();
+            let id = graph.add(facts, display, owner, scope);
+            match &trait_ {
+                Some(trait_) => {
+                    let key = (ty.clone(), trait_.clone(), name);
+                    insert_once(&mut table.trait_methods, &mut ambiguous_trait, key, id);
                 }
-                Entry::Vacant(entry) => {
-                    entry.insert(id);
-                }
+                None => insert_once(&mut table.methods, &mut ambiguous, (ty.clone(), name), id),
             }
             owner += 1;
         }
     }
-    let impls = items.iter().filter_map(|item| match item {
-        Item::Impl(block) if !scan::has_cfg(&block.attrs) => Some(block),
-        _ => None,
-    });
-    let (inherent, of_traits): (Vec<_>, Vec<_>) = impls.partition(|block| block.trait_.is_none());
-    // Methods are known by the last segment of their type's name: two
-    // methods of one name on types of one such name (other generics, a
-    // trait and the type itself, two traits) are not told apart, and
-    // calls of that name are not followed.
-    let mut ambiguous = HashSet::new();
-    for block in inherent.into_iter().chain(of_traits) {
-        let Some(ty) = type_name(&block.self_ty) else {
-            continue;
-        };
-        for item in &block.items {
-            if let ImplItem::Fn(f) = item {
-                if scan::has_cfg(&f.attrs) {
-                    continue;
-                }
-                let facts = FnFacts::new(&f.attrs, &f.sig, scan::scan(&f.block.stmts));
-                let name = f.sig.ident.to_string();
-                let display = format!("{ty}::{name}");
-                let mut scope = Scope::in_impl(ty.clone());
-                scope.trait_impl = block.trait_.is_some();
-                let id = graph.add(facts, display, owner, scope);
-                let key = (ty.clone(), name);
-                match table.methods.entry(key) {
-                    Entry::Occupied(entry) => {
-                        ambiguous.insert(entry.key().clone());
-                    }
-                    Entry::Vacant(entry) => {
-                        entry.insert(id);
-                    }
-                }
-                owner += 1;
-            }
-        }
-    }
-    table.methods.retain(|key, _| !ambiguous.contains(key));
-    table.free.retain(|name, _| !ambiguous_free.contains(name));
     graph.resolve(&table);
     graph
 }
 
-/// `Worker` for `Worker`, `Worker<T>` or `self::Worker`.
-fn type_name(ty: &Type) -> Option<String> {
-    match ty {
-        Type::Path(path) if path.qself.is_none() => {
-            Some(path.path.segments.last()?.ident.to_string())
+/// Inserts `key`, or marks it ambiguous (and removes it) when it is there
+/// already.
+fn insert_once<K: Clone + Eq + std::hash::Hash>(
+    table: &mut HashMap<K, NodeId>,
+    ambiguous: &mut HashSet<K>,
+    key: K,
+    id: NodeId,
+) {
+    if ambiguous.contains(&key) {
+        return;
+    }
+    match table.entry(key) {
+        Entry::Occupied(entry) => {
+            ambiguous.insert(entry.key().clone());
+            entry.remove();
         }
-        Type::Group(group) => type_name(&group.elem),
-        Type::Paren(paren) => type_name(&paren.elem),
-        _ => None,
+        Entry::Vacant(entry) => {
+            entry.insert(id);
+        }
     }
 }
 
 /// One error for each pair of locks taken in both orders, at the place
 /// where the second order found takes its lock, naming both paths.
-fn inversions(graph: &Graph, orders: &[(LockName, Step)]) -> Vec<syn::Error> {
+fn inversions(graph: &Graph, orders: &[Taken]) -> Vec<syn::Error> {
     let mut first: HashMap<(LockId, LockId), usize> = HashMap::new();
     let mut reported: HashSet<(LockId, LockId)> = HashSet::new();
     let mut errors = Vec::new();
-    for (index, (held, step)) in orders.iter().enumerate() {
-        let order = (held.id.clone(), step.taken.id.clone());
+    for (index, taken) in orders.iter().enumerate() {
+        let order = (taken.held.id.clone(), taken.step.taken.id.clone());
         let reverse = (order.1.clone(), order.0.clone());
         if let Some(&other) = first.get(&reverse) {
             if reported.insert(order.clone()) && reported.insert(reverse) {
-                errors.push(inversion_error(graph, &orders[other], (held, step)));
+                errors.push(inversion_error(graph, &orders[other], taken));
             }
         }
         first.entry(order).or_insert(index);
@@ -249,12 +294,10 @@ fn inversions(graph: &Graph, orders: &[(LockName, Step)]) -> Vec<syn::Error> {
     errors
 }
 
-fn inversion_error(
-    graph: &Graph,
-    (x, first): &(LockName, Step),
-    (y, second): (&LockName, &Step),
-) -> syn::Error {
-    let (x, y) = (x.describe(), y.describe());
+/// `first` takes `y` while holding `x`; `second` takes `x` holding `y`.
+fn inversion_error(graph: &Graph, first: &Taken, second: &Taken) -> syn::Error {
+    let (x, y) = (first.held.describe(), second.held.describe());
+    let (first, second) = (&first.step, &second.step);
     let holder = |step: &Step| graph.nodes[step.path[0]].display.clone();
     let through = |step: &Step| {
         if step.path.len() == 1 {
