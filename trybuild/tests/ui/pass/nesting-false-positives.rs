@@ -19,7 +19,7 @@ fn job1() -> Result<(), Error> {
     let _ = Lock::new("job1").is_held()?;
     let _ = Lock::new("job1").name().len();
     let _ = Lock::new("job1").holding_connection_id()?;
-    let _ = Lock::new("job1").name()?.len();
+    let _ = Lock::new("job1").server_name()?.len();
     let lock = Lock::new("job1");
     let _ = lock.name();
     let _ = Lock::new("job1").using("replica").wait_forever().try_acquire()?;
