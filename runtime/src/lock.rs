@@ -198,7 +198,7 @@ impl Lock {
             return Ok(resolved);
         }
         let pool = registry::pool(&self.alias)?;
-        let server_name = names::server_name(pool.database(), &self.name)?;
+        let server_name = names::server_name(pool.database(), &self.name, pool.name_scheme())?;
         Ok(self.resolved.get_or_init(|| Resolved {
             pool,
             server_name: Arc::from(server_name),
