@@ -15,7 +15,8 @@ answer line per request on stdout:
     holder ALIAS NAME          -> holder CONNECTION_ID|none SENT
     quit                       -> (exits)
 
-The first line written is "ready DJANGO_MYSQL PYMYSQL DJANGO" (versions).
+The first line written is "ready DJANGO_MYSQL DRIVER DJANGO" (versions;
+DRIVER is "PyMySQL 1.2.4" or "mysqlclient 2.3.2").
 Anything unexpected is answered "error MESSAGE"; the worker keeps going.
 """
 
@@ -26,10 +27,16 @@ import traceback
 from importlib.metadata import version
 from urllib.parse import unquote, urlsplit
 
-import pymysql
+import os
 
-# Django's MySQL backend imports MySQLdb (mysqlclient); PyMySQL stands in.
-pymysql.install_as_MySQLdb()
+# Django's MySQL backend imports MySQLdb (mysqlclient); PyMySQL stands in,
+# unless MYSQL_LOCK_INTEROP_DRIVER=mysqlclient asks for the real one (which
+# needs a C build against libmariadb-dev: not in the CI's environment).
+DRIVER = os.environ.get("MYSQL_LOCK_INTEROP_DRIVER", "PyMySQL")
+if DRIVER == "PyMySQL":
+    import pymysql
+
+    pymysql.install_as_MySQLdb()
 
 import django  # noqa: E402
 from django.conf import settings  # noqa: E402
@@ -77,7 +84,7 @@ def main() -> int:
     answer(
         "ready",
         version("django-mysql"),
-        version("PyMySQL"),
+        f"{DRIVER} {version(DRIVER)}",
         version("Django"),
     )
     for line in sys.stdin:

@@ -4,6 +4,10 @@
 //! on an alias with exact names; and `holding_connection_id()` agrees both
 //! ways.
 //!
+//! The worker uses PyMySQL; with `MYSQL_LOCK_INTEROP_DRIVER=mysqlclient`
+//! and a venv that has mysqlclient (a C build against `libmariadb-dev`), it
+//! uses mysqlclient instead.
+//!
 //! Needs the virtual environment `tests/interop/setup-venv.sh` makes
 //! (`target/interop-venv`, or `MYSQL_LOCK_INTEROP_VENV`); `.ci/run` makes
 //! it. Without it every test here fails saying how to make it, unless
@@ -109,7 +113,7 @@ impl Worker {
         let fields: Vec<&str> = ready.split('\t').collect();
         assert_eq!(fields[0], "ready", "worker said {ready:?}");
         testkit::report(&format!(
-            "django interop: django-mysql {}, PyMySQL {}, Django {}",
+            "django interop: django-mysql {}, {}, Django {}",
             fields[1], fields[2], fields[3]
         ));
         worker
