@@ -132,11 +132,20 @@
 //! The name sent to the server is `<database>.<name>` when the alias's URL
 //! names a database (as django-mysql does), else `<name>`. MySQL folds names
 //! to lower case and allows 64 characters; MariaDB is case-sensitive and
-//! allows 192 bytes. So that one name locks one thing on both, a name that
-//! is not plain lower-case printable ASCII, or is too long, or contains
-//! `#`, is sent as a readable prefix, `#` and 16 hex digits of its SHA-256
-//! (see [`Lock::server_name`]; `Job` becomes `test.job#62a8020568ac428b`).
-//! Plain names are sent unchanged, exactly as django-mysql sends them.
+//! allows 192 bytes. So that one name locks one thing on both, the user's
+//! part is sent unchanged only when it is plain (printable ASCII without
+//! upper-case letters, `#` or a trailing space, and 64 bytes in all), and is
+//! otherwise sent as a readable prefix, `#` and 16 hex digits of the full
+//! name's SHA-256 (`Job` becomes `test.job#62a8020568ac428b`). The database
+//! prefix is kept as the server names it, case included (`IfxApp.ifx-job`),
+//! unless it is not printable ASCII, has a `#` or is over 46 bytes: then the
+//! whole name is judged and encoded. Plain names are sent exactly as
+//! django-mysql sends them, so the two exclude each other.
+//!
+//! An alias registered with `lock_names=exact` in its URL (or
+//! [`NameScheme::Exact`]) sends every name as given, never encoded: for
+//! MariaDB-only fleets sharing mixed-case, `#` or long names with
+//! django-mysql. MySQL would fold such names and refuse long ones.
 //!
 //! # Async
 //!
@@ -180,8 +189,11 @@ pub use held::HeldLock;
 pub use lock::{current, Lock, LockGuard};
 pub use monitor::{check_interval, set_check_interval, DEFAULT_CHECK_INTERVAL};
 pub use mysql_lock_core::{DEFAULT_ALIAS, MAX_NAME_BYTES};
+pub use names::NameScheme;
 pub use pool::PoolStatus;
-pub use registry::{close_idle_connections, pool_status, register, register_opts};
+pub use registry::{
+    close_idle_connections, pool_status, register, register_opts, register_opts_with,
+};
 
 /// The driver, re-exported so that [`register_opts`] can be called without
 /// a separate dependency on a matching `mysql` version.

@@ -244,7 +244,7 @@ impl Lock {
         let server_name = match self.server_name.get() {
             Some(name) => name,
             None => {
-                let name = names::server_name(pool.database(), &self.name)?;
+                let name = names::server_name(pool.database(), &self.name, pool.name_scheme())?;
                 self.server_name.get_or_init(|| Arc::from(name))
             }
         };

@@ -14,6 +14,7 @@
 //! free its locks), but forgets them and opens its own.
 
 use crate::monitor::Monitor;
+use crate::names::NameScheme;
 use crate::server::{ConnId, Instance, ServerConn, ANSWER_MARGIN};
 use crate::Error;
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -42,6 +43,8 @@ pub(crate) const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) struct Pool {
     alias: String,
     opts: mysql::Opts,
+    /// How this alias sends lock names (set at registration).
+    names: NameScheme,
     max_size: usize,
     connect_timeout: Duration,
     statement_timeout: Duration,
@@ -130,8 +133,9 @@ impl Pool {
             .into()
     }
 
-    /// A pool for `opts`, which must have gone through [`Pool::normalize`].
-    pub(crate) fn new(alias: &str, opts: mysql::Opts) -> Self {
+    /// A pool for `opts`, which must have gone through [`Pool::normalize`],
+    /// sending lock names by `names`.
+    pub(crate) fn new(alias: &str, opts: mysql::Opts, names: NameScheme) -> Self {
         let connect_timeout = opts
             .get_tcp_connect_timeout()
             .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
@@ -143,6 +147,7 @@ impl Pool {
         Self {
             alias: alias.to_owned(),
             opts,
+            names,
             max_size,
             connect_timeout,
             statement_timeout,
@@ -159,6 +164,11 @@ impl Pool {
 
     pub(crate) fn opts(&self) -> &mysql::Opts {
         &self.opts
+    }
+
+    /// How this alias sends lock names.
+    pub(crate) fn name_scheme(&self) -> NameScheme {
+        self.names
     }
 
     /// The database named by the connection settings, used as the lock-name

@@ -1,5 +1,6 @@
 //! The global registry of connection aliases, like Django's `DATABASES`.
 
+use crate::names::NameScheme;
 use crate::pool::{Pool, PoolStatus};
 use crate::{Error, DEFAULT_ALIAS};
 use std::collections::HashMap;
@@ -34,6 +35,12 @@ static REGISTRY: LazyLock<RwLock<HashMap<String, Arc<Pool>>>> =
 /// host add `prefer_socket=false`, or the driver moves to the Unix socket,
 /// without TLS).
 ///
+/// One parameter is this crate's own, and removed before the driver reads
+/// the URL: `lock_names=exact` sends lock names exactly as given, for
+/// MariaDB-only fleets that share mixed-case, `#` or long names with
+/// django-mysql (MySQL folds names to lower case and limits them to 64
+/// characters); `lock_names=portable` is the default. See [`NameScheme`].
+///
 /// Aliases are set once. Registering an alias again with the same settings
 /// does nothing and returns `Ok`, so every test or worker may call this at
 /// startup; registering it with different settings is
@@ -51,17 +58,66 @@ static REGISTRY: LazyLock<RwLock<HashMap<String, Arc<Pool>>>> =
 /// mysql_lock::register("reports", "mysql://app:secret@127.0.0.1:3306/reports")?;
 /// let err = mysql_lock::register("bad", "mysql://app@127.0.0.1:notaport/x").unwrap_err();
 /// assert!(matches!(err, mysql_lock::Error::InvalidConfig { .. }));
+/// // Names sent as given (MariaDB only):
+/// mysql_lock::register("shared", "mysql://app@127.0.0.1:3306/IfxApp?lock_names=exact")?;
+/// assert_eq!(mysql_lock::Lock::new("Ifx-Job").using("shared").server_name()?, "IfxApp.Ifx-Job");
 /// # Ok::<(), mysql_lock::Error>(())
 /// ```
 pub fn register(alias: &str, url: &str) -> Result<(), Error> {
-    let opts = parse_url(url).map_err(|err| Error::InvalidConfig {
+    let invalid = |reason: String| Error::InvalidConfig {
         alias: alias.to_owned(),
-        reason: format!(
+        reason,
+    };
+    let (url, names) = take_name_scheme(url).map_err(invalid)?;
+    let opts = parse_url(&url).map_err(|err| {
+        invalid(format!(
             "the URL is not a valid MySQL URL ({err}); expected \
              mysql://user:password@host:port/database"
-        ),
+        ))
     })?;
-    register_opts(alias, opts)
+    register_opts_with(alias, opts, names)
+}
+
+/// Removes this crate's `lock_names=` parameter from a URL's query (the
+/// driver refuses parameters it doesn't know) and returns the URL without
+/// it and the scheme it names (the default when absent). The error is a
+/// reason for [`Error::InvalidConfig`]; it never contains the URL, which
+/// may hold a password.
+fn take_name_scheme(url: &str) -> Result<(String, NameScheme), String> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_owned(), NameScheme::default()));
+    };
+    let key = NameScheme::URL_PARAMETER;
+    let mut scheme = None;
+    let mut rest = Vec::new();
+    for pair in query.split('&') {
+        let Some(value) = pair
+            .strip_prefix(key)
+            .and_then(|after| after.strip_prefix('='))
+        else {
+            rest.push(pair);
+            continue;
+        };
+        let parsed = NameScheme::from_url_value(value).ok_or_else(|| {
+            format!(
+                "the URL parameter {key}={value:?} is not a name scheme; expected \
+                 {key}=portable (the default) or {key}=exact"
+            )
+        })?;
+        if scheme.is_some_and(|earlier| earlier != parsed) {
+            return Err(format!(
+                "the URL gives {key} twice with different values; keep one of \
+                 {key}=portable or {key}=exact"
+            ));
+        }
+        scheme = Some(parsed);
+    }
+    let url = if rest.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    Ok((url, scheme.unwrap_or_default()))
 }
 
 /// Parses a URL. The driver's own pool wants `pool_min <= pool_max` with a
@@ -79,7 +135,8 @@ fn parse_url(url: &str) -> Result<mysql::Opts, mysql::UrlError> {
 
 /// Registers a database under `alias` from ready-made driver options, for
 /// settings a URL can't express (a TLS client identity, say). Same rules as
-/// [`register`].
+/// [`register`]; lock names are sent by [`NameScheme::Portable`] (use
+/// [`register_opts_with`] to choose).
 ///
 /// # Errors
 ///
@@ -98,6 +155,34 @@ fn parse_url(url: &str) -> Result<mysql::Opts, mysql::UrlError> {
 /// # Ok::<(), mysql_lock::Error>(())
 /// ```
 pub fn register_opts(alias: &str, opts: mysql::Opts) -> Result<(), Error> {
+    register_opts_with(alias, opts, NameScheme::Portable)
+}
+
+/// [`register_opts`] with a choice of how lock names are sent:
+/// [`NameScheme::Exact`] sends `<database>.<name>` as given, never
+/// encoded, for MariaDB-only fleets that share mixed-case, `#` or long names
+/// with django-mysql. On MySQL names are folded to lower case and limited to
+/// 64 characters, so there exact names are not safe. Registering the alias
+/// again with the same options and scheme does nothing; with another scheme
+/// it is [`Error::AliasConflict`].
+///
+/// # Errors
+///
+/// As [`register_opts`].
+///
+/// # Example
+///
+/// ```
+/// use mysql_lock::{Lock, NameScheme};
+/// let opts = mysql::OptsBuilder::new()
+///     .ip_or_hostname(Some("127.0.0.1"))
+///     .user(Some("root"))
+///     .db_name(Some("test"));
+/// mysql_lock::register_opts_with("exact-opts", opts.into(), NameScheme::Exact)?;
+/// assert_eq!(Lock::new("Job#1").using("exact-opts").server_name()?, "test.Job#1");
+/// # Ok::<(), mysql_lock::Error>(())
+/// ```
+pub fn register_opts_with(alias: &str, opts: mysql::Opts, names: NameScheme) -> Result<(), Error> {
     if alias.is_empty() {
         return Err(Error::InvalidConfig {
             alias: String::new(),
@@ -116,7 +201,7 @@ pub fn register_opts(alias: &str, opts: mysql::Opts) -> Result<(), Error> {
     let opts = Pool::normalize(opts);
     let mut registry = REGISTRY.write().unwrap_or_else(PoisonError::into_inner);
     if let Some(existing) = registry.get(alias) {
-        return if *existing.opts() == opts {
+        return if *existing.opts() == opts && existing.name_scheme() == names {
             Ok(())
         } else {
             Err(Error::AliasConflict {
@@ -124,7 +209,7 @@ pub fn register_opts(alias: &str, opts: mysql::Opts) -> Result<(), Error> {
             })
         };
     }
-    registry.insert(alias.to_owned(), Arc::new(Pool::new(alias, opts)));
+    registry.insert(alias.to_owned(), Arc::new(Pool::new(alias, opts, names)));
     Ok(())
 }
 
@@ -201,6 +286,53 @@ pub fn close_idle_connections(alias: &str) -> Result<usize, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_name_scheme_parameter_is_ours() {
+        let take = |url| take_name_scheme(url).unwrap();
+        let base = "mysql://u:p@h:3306/db";
+        assert_eq!(take(base), (base.into(), NameScheme::Portable));
+        assert_eq!(
+            take("mysql://u:p@h:3306/db?lock_names=exact"),
+            (base.into(), NameScheme::Exact)
+        );
+        assert_eq!(
+            take("mysql://u:p@h/db?pool_max=3&lock_names=portable&prefer_socket=false"),
+            (
+                "mysql://u:p@h/db?pool_max=3&prefer_socket=false".into(),
+                NameScheme::Portable
+            )
+        );
+        assert_eq!(
+            take("mysql://u:p@h/db?lock_names=exact&lock_names=exact&pool_max=3"),
+            ("mysql://u:p@h/db?pool_max=3".into(), NameScheme::Exact)
+        );
+        let bad = take_name_scheme("mysql://u:s3cret@h/db?lock_names=Exact").unwrap_err();
+        assert!(
+            bad.contains("lock_names=exact") && !bad.contains("s3cret"),
+            "{bad}"
+        );
+        let twice =
+            take_name_scheme("mysql://u:p@h/db?lock_names=exact&lock_names=portable").unwrap_err();
+        assert!(twice.contains("twice"), "{twice}");
+    }
+
+    #[test]
+    fn a_different_name_scheme_is_a_conflict() {
+        let url = "mysql://root@127.0.0.1:3306/test";
+        register("scheme-conflict", &format!("{url}?lock_names=exact")).unwrap();
+        register("scheme-conflict", &format!("{url}?lock_names=exact")).unwrap();
+        let opts = parse_url(url).unwrap();
+        register_opts_with("scheme-conflict", opts.clone(), NameScheme::Exact).unwrap();
+        for err in [
+            register("scheme-conflict", url).unwrap_err(),
+            register_opts("scheme-conflict", opts).unwrap_err(),
+        ] {
+            assert!(matches!(err, Error::AliasConflict { .. }), "{err:?}");
+        }
+        register("scheme-default", url).unwrap();
+        register("scheme-default", &format!("{url}?lock_names=portable")).unwrap();
+    }
 
     /// Without a TLS backend the driver would panic on connect; the
     /// registration says so instead. Checks whichever build this is.

@@ -97,17 +97,97 @@ fn pin_current_thread(core: usize) -> bool {
     taskset(core, &tid)
 }
 
-/// Pins the server thread that serves connection `id` to CPU `core` (only
-/// possible when the server runs on this machine and we may do it).
+/// The environment variable that lets the bench pin the threads of a server
+/// it did not start (one already running at the configured URL): set to 1,
+/// it changes that server's CPU affinity while the bench runs.
+const PIN_SERVER_VAR: &str = "MYSQL_LOCK_BENCH_PIN_SERVER";
+
+/// Why the bench may move the server's threads between CPUs, or why not.
+/// A server the bench started itself (nothing answered at the configured
+/// URL, so testkit started a private one) is ours to pin; any other server
+/// may be shared or in production, and is pinned only when asked with
+/// [`PIN_SERVER_VAR`].
+fn server_pinning() -> Result<&'static str, String> {
+    let configured = std::env::var("MYSQL_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .unwrap_or_else(|_| testkit::DEFAULT_URL.to_owned());
+    if testkit::url() != configured {
+        Ok("the bench started this server itself")
+    } else if std::env::var(PIN_SERVER_VAR).is_ok_and(|v| v == "1") {
+        Ok("asked with MYSQL_LOCK_BENCH_PIN_SERVER=1")
+    } else {
+        Err(format!(
+            "the server at {} was not started by the bench, and its threads are pinned only \
+             when asked: {PIN_SERVER_VAR}=1 pins each benchmarked connection's server thread \
+             to CPU 0 while the bench runs, changing that server's CPU affinity (each \
+             thread's own is restored when the single-thread figures are done)",
+            testkit::redact(&configured)
+        ))
+    }
+}
+
+/// Server threads the bench pinned, with the affinity list each had before,
+/// to give back in [`restore_server_threads`].
+static PINNED_SERVER_THREADS: std::sync::Mutex<Vec<(u64, String)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Pins the server thread that serves connection `id` to CPU `core`, after
+/// recording its affinity. Only a thread of the very server the bench talks
+/// to, running on this machine: its process must be the one named by the
+/// server's `@@pid_file` (so a remote server's thread id can never move a
+/// local process). Only call once [`server_pinning`] allowed it.
 fn pin_server_connection(id: u64, core: usize) -> bool {
-    let tid: Option<u64> = testkit::admin()
+    let mut admin = testkit::admin();
+    let tid: Option<u64> = admin
         .exec_first(
             "SELECT TID FROM information_schema.PROCESSLIST WHERE ID = ?",
             (id,),
         )
         .ok()
         .flatten();
-    tid.is_some_and(|tid| taskset(core, &tid.to_string()))
+    let pid_file: Option<String> = admin.query_first("SELECT @@pid_file").ok().flatten();
+    let server_pid = pid_file
+        .and_then(|path| std::fs::read_to_string(path).ok())
+        .and_then(|pid| pid.trim().parse::<u64>().ok());
+    let (Some(tid), Some(server_pid)) = (tid, server_pid) else {
+        return false;
+    };
+    let in_server = std::fs::read_to_string(format!("/proc/{tid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("Tgid:"))
+                .and_then(|tgid| tgid.trim().parse::<u64>().ok())
+        })
+        == Some(server_pid);
+    if !in_server {
+        return false;
+    }
+    let Some(original) = affinity(tid) else {
+        return false;
+    };
+    {
+        let mut pinned = PINNED_SERVER_THREADS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !pinned.iter().any(|(known, _)| *known == tid) {
+            pinned.push((tid, original));
+        }
+    }
+    taskset(core, &tid.to_string())
+}
+
+/// A thread's CPU affinity list, as `taskset -pc` prints it (`0,1`).
+fn affinity(tid: u64) -> Option<String> {
+    let out = std::process::Command::new("taskset")
+        .args(["-pc", &tid.to_string()])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    let list = text.trim().rsplit_once(": ")?.1.to_owned();
+    (out.status.success() && !list.is_empty()).then_some(list)
 }
 
 /// Lets the calling thread run on every CPU again.
@@ -131,16 +211,35 @@ fn taskset(core: usize, tid: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// Gives every server thread all CPUs back.
-fn unpin_server() {
-    let _ = std::process::Command::new("sh")
-        .args([
-            "-c",
-            "for p in $(pidof mariadbd mysqld); do taskset -apc 0-1023 $p; done",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status();
+/// Gives every server thread the bench pinned the affinity it had before
+/// (threads that have ended since are skipped); returns how many.
+fn restore_server_threads() -> usize {
+    let pinned = std::mem::take(
+        &mut *PINNED_SERVER_THREADS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    pinned
+        .iter()
+        .filter(|(tid, original)| {
+            std::process::Command::new("taskset")
+                .args(["-pc", original, &tid.to_string()])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+        .count()
+}
+
+/// Restores the server's threads when dropped, so that a panicking bench
+/// leaves them as it found them too.
+struct RestoreServerThreads;
+
+impl Drop for RestoreServerThreads {
+    fn drop(&mut self) {
+        restore_server_threads();
+    }
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -791,24 +890,41 @@ fn main() {
         settings.rounds, settings.cycles
     );
     let unpinned = std::env::args().any(|a| a == "--no-pin");
-    let pin = !unpinned && pin_current_thread(0) && {
-        let probe = Raw::new();
-        pin_server_connection(u64::from(probe.conn.connection_id()), 0)
+    let _restore = RestoreServerThreads;
+    let pinning = if unpinned {
+        Err("--no-pin".to_owned())
+    } else {
+        server_pinning()
+    };
+    let pin = match &pinning {
+        Ok(_) if pin_current_thread(0) => {
+            let probe = Raw::new();
+            let pinned = pin_server_connection(u64::from(probe.conn.connection_id()), 0);
+            if !pinned {
+                pin_current_thread_all();
+            }
+            pinned
+        }
+        _ => false,
     };
     let settings = Settings { pin, ..settings };
-    println!(
-        "single-thread figures: {}",
-        if pin {
-            "client thread and each connection's server thread pinned to CPU 0 (--no-pin to disable)"
-        } else {
-            "not pinned (the server is not local, or taskset failed): expect noisy ratios"
-        }
-    );
+    match (&pinning, pin) {
+        (Ok(why), true) => println!(
+            "single-thread figures: client thread and each connection's server thread \
+             pinned to CPU 0 ({why}; --no-pin to disable)"
+        ),
+        (Ok(_), false) => println!(
+            "single-thread figures: not pinned (the server is not local, or taskset failed): \
+             expect noisy ratios"
+        ),
+        (Err(why), _) => println!("single-thread figures: not pinned ({why}): expect noisy ratios"),
+    }
     uncontended(&settings);
     many_names(&settings);
     if pin {
         // Contended figures need both CPUs.
-        unpin_server();
+        let restored = restore_server_threads();
+        println!("\n(server threads given their CPU affinity back: {restored})");
         pin_current_thread_all();
     }
     contended(&settings);
