@@ -9,25 +9,32 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 const PROCESSES: u64 = 4;
+const TABLE: &str = "mysql_lock_stress_counter";
+
+/// An observer connection, with the counter row `name` at 0 in [`TABLE`].
+fn counter(name: &str) -> mysql::Conn {
+    let mut admin = testkit::admin();
+    admin
+        .query_drop(format!(
+            "CREATE TABLE IF NOT EXISTS {TABLE} (name VARCHAR(190) PRIMARY KEY, n BIGINT NOT NULL)"
+        ))
+        .unwrap();
+    admin
+        .exec_drop(
+            format!("INSERT INTO {TABLE} (name, n) VALUES (?, 0)"),
+            (name,),
+        )
+        .unwrap();
+    admin
+}
 const ITERATIONS: u64 = 150;
 
 #[test]
 fn processes_around_a_non_atomic_counter_lose_no_update() {
     let url = testkit::setup();
     let name = testkit::unique("stress");
-    let table = "mysql_lock_stress_counter";
-    let mut admin = testkit::admin();
-    admin
-        .query_drop(format!(
-            "CREATE TABLE IF NOT EXISTS {table} (name VARCHAR(190) PRIMARY KEY, n BIGINT NOT NULL)"
-        ))
-        .unwrap();
-    admin
-        .exec_drop(
-            format!("INSERT INTO {table} (name, n) VALUES (?, 0)"),
-            (&name,),
-        )
-        .unwrap();
+    let table = TABLE;
+    let mut admin = counter(&name);
 
     let started = Instant::now();
     let children: Vec<_> = (0..PROCESSES)
@@ -117,19 +124,8 @@ fn with_faults_mid_run_no_accepted_update_is_lost() {
         .server_name()
         .unwrap()
         .to_owned();
-    let table = "mysql_lock_stress_counter";
-    let mut admin = testkit::admin();
-    admin
-        .query_drop(format!(
-            "CREATE TABLE IF NOT EXISTS {table} (name VARCHAR(190) PRIMARY KEY, n BIGINT NOT NULL)"
-        ))
-        .unwrap();
-    admin
-        .exec_drop(
-            format!("INSERT INTO {table} (name, n) VALUES (?, 0)"),
-            (&name,),
-        )
-        .unwrap();
+    let table = TABLE;
+    let mut admin = counter(&name);
     let proxy = testkit::Proxy::start();
     let direct = format!(
         "mysql://root@{}:{}/test?prefer_socket=false",
