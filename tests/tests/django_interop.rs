@@ -9,9 +9,10 @@
 //! uses mysqlclient instead.
 //!
 //! Needs the virtual environment `tests/interop/setup-venv.sh` makes
-//! (`target/interop-venv`, or `MYSQL_LOCK_INTEROP_VENV`); `.ci/run` makes
-//! it. Without it every test here fails saying how to make it, unless
-//! `MYSQL_LOCK_SKIP_INTEROP=1` is set.
+//! (`target/interop-venv`, or `MYSQL_LOCK_INTEROP_VENV`), which the test
+//! runs itself on first use (a few seconds, once; `.ci/run` makes it
+//! too). When it can't be made, every test here fails saying how to make
+//! it, unless `MYSQL_LOCK_SKIP_INTEROP=1` is set.
 
 use mysql::prelude::Queryable;
 use mysql_lock::Lock;
@@ -46,6 +47,46 @@ fn skipped() -> bool {
     skip
 }
 
+const SETUP: &str = "`tests/interop/setup-venv.sh` makes target/interop-venv with Django, \
+                     django-mysql 4.19 and PyMySQL from PyPI; it needs python3 with its venv \
+                     module (on Debian `apt-get install python3-venv`); or set \
+                     MYSQL_LOCK_SKIP_INTEROP=1 to skip the django-mysql interop tests";
+
+/// The virtual environment's Python, made by `setup-venv.sh` on first use
+/// (once per test process; it does nothing when the environment is up to
+/// date), so that `cargo test --workspace` needs no step before it.
+fn venv_python() -> PathBuf {
+    static READY: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    let ready = READY.get_or_init(|| {
+        let venv = std::env::var_os("MYSQL_LOCK_INTEROP_VENV")
+            .map_or_else(|| repo_root().join("target/interop-venv"), PathBuf::from);
+        let started = std::time::Instant::now();
+        let output = Command::new(repo_root().join("tests/interop/setup-venv.sh"))
+            .env("MYSQL_LOCK_INTEROP_VENV", &venv)
+            .output()
+            .map_err(|err| format!("could not run setup-venv.sh: {err}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "setup-venv.sh failed ({}): {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
+        }
+        testkit::report(&format!(
+            "django interop: {} ({:.1?})",
+            String::from_utf8_lossy(&output.stdout).trim(),
+            started.elapsed()
+        ));
+        Ok(venv.join("bin/python"))
+    });
+    match ready {
+        Ok(python) => python.clone(),
+        Err(why) => {
+            panic!("the django-mysql interop test has no Python environment: {why}; {SETUP}")
+        }
+    }
+}
+
 /// A django-mysql worker process, asked one line at a time.
 struct Worker {
     child: Child,
@@ -66,19 +107,7 @@ impl Worker {
     /// Starts a worker whose Django `DATABASES` has `aliases` (alias,
     /// database name) on the test server.
     fn start(aliases: &[(&str, &str)]) -> Self {
-        let venv = std::env::var_os("MYSQL_LOCK_INTEROP_VENV")
-            .map_or_else(|| repo_root().join("target/interop-venv"), PathBuf::from);
-        let python = venv.join("bin/python");
-        let setup = "run `tests/interop/setup-venv.sh` (it makes target/interop-venv with \
-                     Django, django-mysql 4.19 and PyMySQL from PyPI; needs python3 with its \
-                     venv module, on Debian `apt-get install python3-venv`), or set \
-                     MYSQL_LOCK_SKIP_INTEROP=1 to skip the django-mysql interop tests";
-        assert!(
-            python.exists(),
-            "the django-mysql interop test needs a Python virtual environment at {}, which \
-             does not exist; {setup}",
-            venv.display()
-        );
+        let python = venv_python();
         let script = repo_root().join("tests/interop/django_worker.py");
         let mut child = Command::new(&python)
             .arg(&script)
@@ -87,7 +116,7 @@ impl Worker {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|err| panic!("could not start {}: {err}; {setup}", python.display()));
+            .unwrap_or_else(|err| panic!("could not start {}: {err}; {SETUP}", python.display()));
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, answers) = mpsc::channel();
@@ -107,7 +136,7 @@ impl Worker {
         let ready = worker.answer().unwrap_or_else(|why| {
             panic!(
                 "the django-mysql worker did not start ({why}; its errors are above); \
-                 if a module is missing, {setup}"
+                 if a module is missing, {SETUP}"
             )
         });
         let fields: Vec<&str> = ready.split('\t').collect();
