@@ -156,6 +156,7 @@
 
 mod error;
 mod held;
+mod inspect;
 mod lock;
 mod monitor;
 mod names;
@@ -167,6 +168,9 @@ mod wait;
 
 pub use error::Error;
 pub use held::HeldLock;
+pub use inspect::{
+    held_locks, held_locks_with_prefix, kill_holder, lock_holder, LockSource, ServerLock,
+};
 pub use lock::{current, Lock, LockGuard};
 pub use monitor::{check_interval, set_check_interval, DEFAULT_CHECK_INTERVAL};
 pub use mysql_lock_core::{DEFAULT_ALIAS, MAX_NAME_BYTES};
