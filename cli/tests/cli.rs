@@ -474,3 +474,33 @@ fn the_command_and_an_annotated_function_exclude_each_other() {
     assert!(matches!(err, mysql_lock::Error::Timeout { .. }), "{err:?}");
     assert_eq!(child.wait_with_output().unwrap().status.code(), Some(0));
 }
+
+/// The password never shows: not in `--help` (the URL's variable is read
+/// by hand, not shown as a default), not in a connection error.
+#[test]
+fn the_password_never_shows() {
+    let secret = "s3cr3t-pw";
+    let url = format!("mysql://root:{secret}@127.0.0.1:1/test?tcp_connect_timeout_ms=500");
+    let help = run(&url, &["run", "--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    testkit::assert_no_secret("--help", &text(&help.stdout), secret);
+    for args in [
+        &["run", "--name", "x", "--", "true"][..],
+        &["list"],
+        &["holder", "x"],
+        &["release", "x", "--kill"],
+    ] {
+        let out = run(&url, args);
+        assert_eq!(out.status.code(), Some(69), "{args:?}: {out:?}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("could not connect"), "{stderr}");
+        testkit::assert_no_secret("stderr", &stderr, secret);
+        let out = cli("mysql://unused@127.0.0.1/x")
+            .arg("--url")
+            .arg(&url)
+            .args(args)
+            .output()
+            .unwrap();
+        testkit::assert_no_secret("stderr", &text(&out.stderr), secret);
+    }
+}
