@@ -418,6 +418,12 @@ fn list_shows_locks_as_written() {
         run(&url, &["list", "--prefix", "none", "--json"]).stdout,
         b"[]\n"
     );
+    // `holder` asks IS_USED_LOCK, and the plugin since when.
+    let out = run(&url, &["holder", "nightly-report", "--json"]);
+    let json = text(&out.stdout);
+    assert!(json.contains(&format!("\"connection_id\":{id},")), "{json}");
+    assert!(json.contains("\"source\":\"IS_USED_LOCK\""), "{json}");
+    assert!(!json.contains("\"held_for_ms\":null"), "{json}");
     drop(other_guard);
 
     // The shared server, unless it offers a list, says what to enable.

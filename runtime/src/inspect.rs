@@ -106,7 +106,8 @@ pub struct ServerLock {
     pub held_for: Option<Duration>,
     /// The holder's connection attributes (`program_name`, `_pid`,
     /// `_client_name`, ...), in the order the client sent them; empty when
-    /// `performance_schema` is off.
+    /// `performance_schema` is off or this account may not read
+    /// `performance_schema.session_connect_attrs`.
     pub attributes: Vec<(String, String)>,
     /// Where the row came from.
     pub source: LockSource,
@@ -225,7 +226,8 @@ pub fn lock_holder(lock: &Lock) -> Result<Option<ServerLock>, Error> {
     };
     let (user, host) = conn.account(id)?;
     let (name, encoded) = decode(pool.database(), &server_name);
-    let held_for = if cached(&pool) == Some(LockSource::MetadataLockInfo) {
+    // Only the plugin tells since when; a server without a list is fine.
+    let held_for = if conn.source().ok() == Some(LockSource::MetadataLockInfo) {
         conn.held_for(&server_name, id)?
     } else {
         None
@@ -513,7 +515,7 @@ impl<'a> Inspector<'a> {
     }
 
     /// Fills in the holders' connection attributes, when
-    /// `performance_schema` is on.
+    /// `performance_schema` is on and readable.
     fn add_attributes(&mut self, locks: &mut [ServerLock]) -> Result<(), Error> {
         if locks.is_empty() || !self.performance_schema()? {
             return Ok(());
@@ -529,10 +531,12 @@ impl<'a> Inspector<'a> {
              WHERE PROCESSLIST_ID IN ({}) ORDER BY PROCESSLIST_ID, ORDINAL_POSITION",
             list.join(",")
         );
-        let rows: Vec<(u64, String, Option<String>)> = self
-            .conn
-            .query(query)
-            .map_err(|err| Error::mysql("reading performance_schema.session_connect_attrs", err))?;
+        // Attributes are a courtesy: an account that may not read the
+        // table (MySQL grants no `performance_schema` access by default)
+        // still gets the list, without them.
+        let Ok(rows) = self.conn.query::<(u64, String, Option<String>), _>(query) else {
+            return Ok(());
+        };
         let mut by_id: HashMap<u64, Vec<(String, String)>> = HashMap::new();
         for (id, key, value) in rows {
             by_id
