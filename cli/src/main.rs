@@ -25,7 +25,7 @@ use signal_hook::low_level::siginfo::Cause;
 use std::ffi::OsString;
 use std::io::Write;
 use std::process::{Command, ExitCode};
-use std::sync::mpsc;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 /// The lock is busy: `--skip-if-busy` found it held, or `--timeout` ran
@@ -34,8 +34,9 @@ const EXIT_BUSY: u8 = 75;
 /// The lock server could not be used: a bad URL, the server unreachable or
 /// refusing, a failed statement, no list of held locks (`EX_UNAVAILABLE`).
 const EXIT_UNAVAILABLE: u8 = 69;
-/// The lock was lost while the command ran, and the command exited 0: its
-/// work may have overlapped with another holder's.
+/// The lock was found lost while the command ran (or during `--min-hold`,
+/// or by the release), and the command exited 0: its work may have
+/// overlapped with another holder's.
 const EXIT_LOST: u8 = 76;
 /// `holder`, `release`: the lock is free.
 const EXIT_FREE: u8 = 1;
@@ -51,7 +52,8 @@ const EXIT_CODES: &str = "\
 Exit codes:
   run      the command's own exit code; 128+N when it died from signal N;
            75 the lock is busy (--skip-if-busy found it held, or --timeout ran out);
-           76 the lock was lost while the command ran and the command exited 0;
+           76 the lock was found lost (while the command ran, or before the
+              release) and the command exited 0;
            126/127 the command is not executable / not found
   holder   0 held, 1 free
   release  0 killed the holder, 1 free, 2 refused without --kill
@@ -273,7 +275,9 @@ fn run(args: &RunArgs) -> u8 {
         // Woken by SIGCHLD as soon as the command ends; every 100 ms to
         // look at the lock.
         match signals.recv_timeout(Duration::from_millis(100)) {
-            Ok((SIGCHLD, _)) | Err(_) => {}
+            Ok((SIGCHLD, _)) | Err(RecvTimeoutError::Timeout) => {}
+            // The signal thread is gone (it never ends on its own): poll.
+            Err(RecvTimeoutError::Disconnected) => std::thread::sleep(Duration::from_millis(100)),
             Ok((signal, from_terminal)) => {
                 if !from_terminal {
                     send_signal(pid, signal);
@@ -284,7 +288,7 @@ fn run(args: &RunArgs) -> u8 {
         }
         if !lost && guard.is_lost() {
             lost = true;
-            complain(0, &lost_message(&args.name, args.on_lost));
+            complain(0, &lost_message(&args.name, Some(args.on_lost)));
             match args.on_lost {
                 OnLost::Report => {}
                 OnLost::Term => send_signal(pid, SIGTERM),
@@ -297,29 +301,33 @@ fn run(args: &RunArgs) -> u8 {
         None => EXIT_UNAVAILABLE,
     };
     if let Some(min_hold) = args.min_hold {
-        // Hold on, unless told to stop.
-        while !stopping {
+        // Hold on, unless told to stop or there is nothing left to hold.
+        while !stopping && !guard.is_lost() {
             let left = min_hold.saturating_sub(guard.held_for());
             if left.is_zero() {
                 break;
             }
-            match signals.recv_timeout(left) {
+            match signals.recv_timeout(left.min(Duration::from_millis(100))) {
                 Ok((signal, _)) if [SIGTERM, SIGINT, SIGHUP, SIGQUIT].contains(&signal) => {
                     stopping = true;
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    std::thread::sleep(left.min(Duration::from_millis(100)));
                 }
                 _ => {}
             }
         }
     }
-    let lost_at_release = guard.is_lost();
-    match guard.release() {
-        Ok(()) => {}
-        Err(err) => {
-            if !lost && !lost_at_release {
-                complain(0, &err.to_string());
-            }
-            lost = true;
+    if !lost && guard.is_lost() {
+        lost = true;
+        complain(0, &lost_message(&args.name, None));
+    }
+    if let Err(err) = guard.release() {
+        // LockLost: found only now, by RELEASE_LOCK.
+        if !lost {
+            complain(0, &err.to_string());
         }
+        lost = true;
     }
     if lost && code == 0 {
         code = EXIT_LOST;
@@ -327,15 +335,21 @@ fn run(args: &RunArgs) -> u8 {
     code
 }
 
-fn lost_message(name: &str, on_lost: OnLost) -> String {
-    let action = match on_lost {
-        OnLost::Report => "the command goes on (--on-lost=term or kill would stop it)",
-        OnLost::Term => "sending the command SIGTERM",
-        OnLost::Kill => "sending the command SIGKILL",
+/// The report of a lost lock, with what is done about it while the
+/// command runs (`None`: it has ended).
+fn lost_message(name: &str, on_lost: Option<OnLost>) -> String {
+    let (when, action) = match on_lost {
+        Some(OnLost::Report) => (
+            "while the command ran",
+            "the command goes on (--on-lost term or kill would stop it)",
+        ),
+        Some(OnLost::Term) => ("while the command ran", "sending the command SIGTERM"),
+        Some(OnLost::Kill) => ("while the command ran", "sending the command SIGKILL"),
+        None => ("after the command ended", "its work is done"),
     };
     format!(
-        "lock `{name}` was lost while the command ran (its server connection ended or was \
-         killed): another holder may run at the same time; {action}"
+        "lock `{name}` was lost {when} (its server connection ended or was killed): \
+         another holder may run at the same time; {action}"
     )
 }
 

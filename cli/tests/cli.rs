@@ -311,6 +311,39 @@ fn a_lost_lock_is_reported_and_the_command_stopped() {
 }
 
 #[test]
+fn a_lock_lost_during_min_hold_ends_the_wait() {
+    let url = testkit::setup();
+    let name = testkit::unique("cli-lost-min-hold");
+    let lock = Lock::new(name.as_str());
+    let child = cli(url)
+        .args([
+            "run",
+            "--name",
+            &name,
+            "--min-hold",
+            "30",
+            "--check-interval",
+            "0.05",
+        ])
+        .args(["--", "true"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_held(&lock);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        run(url, &["release", &name, "--kill"]).status.code(),
+        Some(0)
+    );
+    let started = Instant::now();
+    let done = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(done.status.code(), Some(76), "{done:?}");
+    let stderr = text(&done.stderr);
+    assert!(stderr.contains("lost after the command ended"), "{stderr}");
+}
+
+#[test]
 fn release_refuses_without_kill() {
     let url = testkit::setup();
     let name = testkit::unique("cli-release");
