@@ -149,6 +149,20 @@ pub enum Error {
         source: Box<mysql::Error>,
     },
 
+    /// The server offers no list of held locks: neither MariaDB's
+    /// `metadata_lock_info` plugin nor `performance_schema`'s metadata lock
+    /// instrument. Returned by [`held_locks`](crate::held_locks) and
+    /// [`held_locks_with_prefix`](crate::held_locks_with_prefix); the
+    /// message says what to enable. One name can still be looked up with
+    /// [`lock_holder`](crate::lock_holder).
+    #[error("cannot list the locks held through alias `{alias}`: {reason}")]
+    NoLockList {
+        /// The alias.
+        alias: String,
+        /// What the server lacks and what to enable.
+        reason: String,
+    },
+
     /// No connection is registered under this alias. Returned by every
     /// operation of a [`Lock`](crate::Lock) whose alias is unknown.
     #[error(

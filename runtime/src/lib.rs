@@ -173,6 +173,7 @@
 
 mod error;
 mod held;
+mod inspect;
 mod linger;
 mod lock;
 mod monitor;
@@ -186,6 +187,9 @@ mod wait;
 
 pub use error::{Error, Holder};
 pub use held::HeldLock;
+pub use inspect::{
+    held_locks, held_locks_with_prefix, kill_holder, lock_holder, LockSource, ServerLock,
+};
 pub use lock::{current, Lock, LockGuard};
 pub use monitor::{check_interval, set_check_interval, DEFAULT_CHECK_INTERVAL};
 pub use mysql_lock_core::{DEFAULT_ALIAS, MAX_NAME_BYTES};

@@ -162,6 +162,11 @@ impl Pool {
         }
     }
 
+    /// The alias the pool was registered under (for messages).
+    pub(crate) fn alias(&self) -> &str {
+        &self.alias
+    }
+
     pub(crate) fn opts(&self) -> &mysql::Opts {
         &self.opts
     }

@@ -177,13 +177,29 @@ pub struct PrivateServer {
     as_root: bool,
     /// Started by [`start_with_tls`](PrivateServer::start_with_tls).
     tls: bool,
+    /// Given to [`start_with_args`](PrivateServer::start_with_args).
+    extra_args: Vec<String>,
     child: std::sync::Mutex<Option<std::process::Child>>,
 }
 
 impl PrivateServer {
     /// Initialises a data directory and starts the server (about a second).
     pub fn start() -> Result<Self, String> {
-        Self::start_inner(false)
+        Self::start_inner(false, &[])
+    }
+
+    /// Like [`start`](PrivateServer::start), with more `mariadbd` options,
+    /// kept across [`restart`](PrivateServer::restart): for a test that
+    /// needs a plugin or `performance_schema`, which must not be changed on
+    /// a shared server, e.g. `["--plugin-load-add=metadata_lock_info",
+    /// "--performance-schema=ON"]`.
+    ///
+    /// # Errors
+    ///
+    /// As `start`; an option the server refuses makes it fail to answer
+    /// (its `error.log` in the server's directory says why).
+    pub fn start_with_args(args: &[&str]) -> Result<Self, String> {
+        Self::start_inner(false, args)
     }
 
     /// Like [`start`](PrivateServer::start), with TLS: a throwaway CA and a
@@ -201,10 +217,10 @@ impl PrivateServer {
     /// As `start`, and when `openssl` is not installed (the message says
     /// how to install it) or fails.
     pub fn start_with_tls() -> Result<Self, String> {
-        Self::start_inner(true)
+        Self::start_inner(true, &[])
     }
 
-    fn start_inner(tls: bool) -> Result<Self, String> {
+    fn start_inner(tls: bool, extra_args: &[&str]) -> Result<Self, String> {
         static SEQ: AtomicUsize = AtomicUsize::new(0);
         let program = find_program("mariadbd").ok_or("mariadbd is not installed")?;
         let openssl = if tls {
@@ -272,6 +288,7 @@ impl PrivateServer {
             program,
             as_root,
             tls,
+            extra_args: extra_args.iter().map(|arg| (*arg).to_owned()).collect(),
             child: std::sync::Mutex::new(None),
         };
         server.launch()?;
@@ -345,6 +362,7 @@ impl PrivateServer {
                 ))
                 .arg("--performance-schema=ON");
         }
+        command.args(&self.extra_args);
         let child = command
             .spawn()
             .map_err(|e| format!("starting mariadbd: {e}"))?;
