@@ -35,6 +35,9 @@ struct Inner {
     alias: Arc<str>,
     conn: ConnId,
     since: Instant,
+    /// The process that took it: in a child after a `fork()`, the parent's
+    /// locks are not held (and `is_lost` says so at once).
+    pid: u32,
     /// Kept at least this long after `since`.
     min_hold: Duration,
     /// Set by the background check, or by a failed release of a sibling
@@ -60,6 +63,7 @@ impl HeldLock {
                 alias,
                 conn,
                 since: Instant::now(),
+                pid: std::process::id(),
                 min_hold,
                 lost: AtomicBool::new(false),
                 lingering: AtomicBool::new(false),
@@ -130,7 +134,9 @@ impl HeldLock {
     /// by up to one check interval (plus the check's own round trip);
     /// [`LockGuard::verify`](crate::LockGuard::verify) asks the server now.
     /// A lost lock stays lost; its release reports [`Error::LockLost`].
-    /// Reading it never waits for anything.
+    /// Reading it never waits for anything. In a child process after a
+    /// `fork()`, the parent's locks are lost at once: the child never held
+    /// them.
     ///
     /// ```no_run
     /// let guard = mysql_lock::Lock::new("job").acquire()?;
@@ -143,7 +149,7 @@ impl HeldLock {
     /// # Ok::<(), mysql_lock::Error>(())
     /// ```
     pub fn is_lost(&self) -> bool {
-        self.inner.lost.load(Ordering::Acquire)
+        self.inner.lost.load(Ordering::Acquire) || self.inner.pid != std::process::id()
     }
 
     /// When a release before then must wait for the minimum hold time.

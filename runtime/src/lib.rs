@@ -166,8 +166,10 @@
 //! - **`wait_timeout`** closes an idle connection and frees its locks; the
 //!   background check keeps a holder's connection busy enough.
 
-// One audited `unsafe` block: setting a socket's receive timeout
-// (`server.rs`), which the driver offers only at connect time.
+// The only `unsafe` code is in `server.rs`, on the connection's socket:
+// setting its receive timeout per statement (the driver offers one only at
+// connect time), and, in a child process after a fork(), recognising and
+// closing its copy of a parent's socket.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -75,6 +75,9 @@ pub(crate) struct ServerConn {
     /// The process that opened it: after a `fork()`, the child must never
     /// use (or close) its parent's connections.
     pid: u32,
+    /// Its socket's two addresses, to recognise the socket in a child
+    /// process (see [`ServerConn::abandon`]).
+    ends: Option<Vec<u8>>,
     instance: Instance,
     flavor: Flavor,
     get_lock: Statement,
@@ -108,6 +111,7 @@ impl ServerConn {
         } else {
             Flavor::MySql
         };
+        let ends = socket_ends(&conn);
         let get_lock = conn.prep("SELECT GET_LOCK(?, ?)")?;
         let release_lock = conn.prep("SELECT RELEASE_LOCK(?)")?;
         let is_used_lock = conn.prep("SELECT IS_USED_LOCK(?)")?;
@@ -118,6 +122,7 @@ impl ServerConn {
                 server: server_id,
             },
             pid: std::process::id(),
+            ends,
             instance: Instance {
                 address: format!("{host}:{port}"),
                 booted: now - uptime,
@@ -147,47 +152,54 @@ impl ServerConn {
         self.pid == std::process::id()
     }
 
-    /// Forgets a connection of a parent process without closing it: a
-    /// close would send `COM_QUIT` on the parent's session and end it, with
-    /// the parent's locks.
+    /// Forgets a connection of a parent process without a word to the
+    /// server: a close would send `COM_QUIT` on the parent's session and
+    /// end it, with the parent's locks. Its descriptor, this process's copy
+    /// of the parent's socket, is closed when it is still that socket (the
+    /// same two addresses): kept open, it would keep the parent's session,
+    /// and its locks, alive after the parent died, until this process
+    /// exits.
     pub(crate) fn abandon(self) {
+        if self.ends.is_some() && socket_ends(&self.conn) == self.ends {
+            close_descriptor(&self.conn);
+        }
         std::mem::forget(self);
     }
 
     /// `GET_LOCK(name, wait)`: one round trip, answered within the wait
     /// plus [`ANSWER_MARGIN`] or given up with an I/O error (see
-    /// [`is_unanswered`]).
+    /// [`Failure::Unanswered`]).
     pub(crate) fn get_lock(&mut self, name: &str, wait: Wait) -> mysql::Result<GetLock> {
-        let secs = wait.server_secs();
+        let secs = match self.flavor {
+            Flavor::MariaDb => wait.server_secs(),
+            // Whole seconds only: round up, so as never to give up early.
+            Flavor::MySql => wait.server_secs().ceil(),
+        };
+        // The bound covers what the server will wait: for MySQL, the
+        // rounded-up seconds.
         self.bound(match wait {
-            Wait::Within(timeout) => Some(timeout + ANSWER_MARGIN),
+            Wait::Within(_) => Some(Duration::from_secs_f64(secs) + ANSWER_MARGIN),
             Wait::Unlimited => None,
         })?;
-        let row: Option<Option<i64>> = match self.flavor {
-            Flavor::MariaDb => self.conn.exec_first(&self.get_lock, (name, secs))?,
-            // Whole seconds only: round up, so as never to give up early.
-            Flavor::MySql => self.conn.exec_first(&self.get_lock, (name, secs.ceil()))?,
-        };
-        Ok(match row.flatten() {
-            Some(1) => GetLock::Acquired,
-            Some(0) => GetLock::TimedOut,
-            _ => GetLock::Null,
-        })
+        match first::<Option<i64>>(&mut self.conn, &self.get_lock, (name, secs))? {
+            Some(1) => Ok(GetLock::Acquired),
+            Some(0) => Ok(GetLock::TimedOut),
+            None => Ok(GetLock::Null),
+            Some(other) => Err(out_of_step(format!("GET_LOCK answered {other}"))),
+        }
     }
 
     /// `RELEASE_LOCK(name)`: `Some(1)` released, `Some(0)` held by another
     /// session, `None` held by nobody. One round trip.
     pub(crate) fn release_lock(&mut self, name: &str) -> mysql::Result<Option<i64>> {
         self.bound(Some(self.statement_timeout))?;
-        let row: Option<Option<i64>> = self.conn.exec_first(&self.release_lock, (name,))?;
-        Ok(row.flatten())
+        first(&mut self.conn, &self.release_lock, (name,))
     }
 
     /// `IS_USED_LOCK(name)`: the holder's connection id, or `None` when free.
     pub(crate) fn is_used_lock(&mut self, name: &str) -> mysql::Result<Option<u64>> {
         self.bound(Some(self.statement_timeout))?;
-        let row: Option<Option<u64>> = self.conn.exec_first(&self.is_used_lock, (name,))?;
-        Ok(row.flatten())
+        first(&mut self.conn, &self.is_used_lock, (name,))
     }
 
     /// Who holds `name`: its connection id, user and host, in one round
@@ -273,10 +285,89 @@ fn set_receive_timeout(conn: &Conn, limit: Option<Duration>) -> std::io::Result<
     }
 }
 
+/// The local and the peer address of the connection's socket, as bytes.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn socket_ends(conn: &Conn) -> Option<Vec<u8>> {
+    use std::os::unix::io::AsRawFd;
+    type AddressOf =
+        unsafe extern "C" fn(libc::c_int, *mut libc::sockaddr, *mut libc::socklen_t) -> libc::c_int;
+    let fd = conn.as_raw_fd();
+    let mut ends = Vec::new();
+    for address_of in [libc::getsockname as AddressOf, libc::getpeername] {
+        // SAFETY: a zeroed sockaddr_storage is a valid value of it.
+        let mut address: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+        let capacity = std::mem::size_of::<libc::sockaddr_storage>();
+        let mut length = libc::socklen_t::try_from(capacity).ok()?;
+        // SAFETY: `fd` is borrowed from `conn` for the call; `address` and
+        // `length` are valid for writes, `length` holding the capacity.
+        let result = unsafe {
+            address_of(
+                fd,
+                std::ptr::addr_of_mut!(address).cast(),
+                std::ptr::addr_of_mut!(length),
+            )
+        };
+        let length = usize::try_from(length).ok()?.min(capacity);
+        if result != 0 {
+            return None;
+        }
+        // SAFETY: the first `length` bytes of `address` were written.
+        let bytes =
+            unsafe { std::slice::from_raw_parts(std::ptr::addr_of!(address).cast::<u8>(), length) };
+        ends.extend_from_slice(bytes);
+    }
+    Some(ends)
+}
+
+/// Closes this process's descriptor of a forgotten connection.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn close_descriptor(conn: &Conn) {
+    use std::os::unix::io::AsRawFd;
+    // SAFETY: the descriptor belongs to `conn`, which is forgotten right
+    // after this and never used again, so nothing reads or closes it later.
+    unsafe {
+        libc::close(conn.as_raw_fd());
+    }
+}
+
+#[cfg(not(unix))]
+fn socket_ends(_: &Conn) -> Option<Vec<u8>> {
+    None
+}
+
+#[cfg(not(unix))]
+fn close_descriptor(_: &Conn) {}
+
 /// Elsewhere statements are bounded only by the driver's read timeout.
 #[cfg(not(unix))]
 fn set_receive_timeout(_: &Conn, _: Option<Duration>) -> std::io::Result<()> {
     Ok(())
+}
+
+/// The one column of the one row a lock statement answers. A row of
+/// another shape means the connection is out of step with its answers (an
+/// answer of an earlier statement arrived late): an error that ends the
+/// connection ([`Failure::Connection`]), never a panic.
+fn first<T: mysql::prelude::FromValue>(
+    conn: &mut Conn,
+    statement: &Statement,
+    params: impl Into<mysql::Params>,
+) -> mysql::Result<T> {
+    match conn.exec_first_opt::<(T,), _, _>(statement, params)? {
+        Some(Ok((value,))) => Ok(value),
+        Some(Err(row)) => Err(out_of_step(format!("an unexpected row {row:?}"))),
+        None => Err(out_of_step("no row".into())),
+    }
+}
+
+/// The error for an answer that can't be this statement's.
+fn out_of_step(what: String) -> mysql::Error {
+    mysql::Error::IoError(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!("the connection is out of step with its answers: {what}"),
+    ))
 }
 
 fn no_row(query: &str) -> mysql::Error {

@@ -111,3 +111,60 @@ fn a_forked_child_never_uses_its_parents_connections() {
         .release()
         .unwrap();
 }
+
+/// A parent that dies without a word (SIGKILL) while its child lives on:
+/// the child closed its copies of the parent's sockets, so the server sees
+/// the parent's connection end and frees its lock at once, not when the
+/// child exits.
+#[test]
+fn a_crashed_parents_lock_is_freed_while_its_child_lives() {
+    use std::io::BufRead;
+    testkit::setup();
+    let name = testkit::unique("fork-crash");
+    let server_name = Lock::new(name.as_str()).server_name().unwrap().to_owned();
+    let mut parent = std::process::Command::new(env!("CARGO_BIN_EXE_lock-helper"))
+        .args(["fork-then-die", testkit::url(), &name])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(parent.stdout.take().unwrap()).lines();
+    let held: u64 = lines
+        .next()
+        .unwrap()
+        .unwrap()
+        .strip_prefix("held ")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let child: i32 = lines
+        .next()
+        .unwrap()
+        .unwrap()
+        .strip_prefix("child ")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(testkit::holder(&server_name), Some(held));
+    let status = parent.wait().unwrap();
+    assert!(!status.success(), "the parent was to die by SIGKILL");
+    let died = std::time::Instant::now();
+    // The child still lives (5 s); the lock is free well before.
+    while testkit::holder(&server_name).is_some() && died.elapsed() < Duration::from_secs(4) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let freed = died.elapsed();
+    #[allow(unsafe_code)]
+    let child_alive = unsafe { libc::kill(child, 0) } == 0;
+    testkit::report(&format!(
+        "a SIGKILLed parent's lock was freed {freed:?} after its death (child alive: {child_alive})"
+    ));
+    assert!(
+        child_alive,
+        "the child exited early: the test proves nothing"
+    );
+    assert_eq!(
+        testkit::holder(&server_name),
+        None,
+        "still held {freed:?} later"
+    );
+}

@@ -24,6 +24,11 @@
 //! minimum hold time of SECONDS, releases it at once, prints `released MS`
 //! (how long the release took), stays STAY_MS, prints `exiting`, exits.
 //!
+//! `lock-helper fork-then-die URL NAME`: takes the lock, prints `held ID`,
+//! forks a child that uses the library (another lock), prints `child PID`
+//! and lives 5 s more; then the parent kills itself with SIGKILL, as a
+//! crash would: no release, no `COM_QUIT`.
+//!
 //! `lock-helper hold URL NAME SECONDS`: takes the lock, prints `held ID`,
 //! holds it SECONDS, releases, prints `released`; on failure prints
 //! `error: MESSAGE` and exits 1.
@@ -168,6 +173,32 @@ fn main() {
             std::io::stdout().flush().expect("flush");
             std::thread::sleep(Duration::from_millis(stay));
             println!("exiting");
+        }
+        "fork-then-die" => {
+            let guard = lock.acquire().expect("acquire");
+            println!("held {}", guard.connection_id());
+            std::io::stdout().flush().expect("flush");
+            // SAFETY: the child runs only library calls and exits with _exit.
+            #[allow(unsafe_code)]
+            let pid = unsafe { libc::fork() };
+            if pid == 0 {
+                let own = mysql_lock::Lock::new(format!("{}-child", arg(3)));
+                let _ = own.acquire().map(drop);
+                std::thread::sleep(Duration::from_secs(5));
+                #[allow(unsafe_code)]
+                unsafe {
+                    libc::_exit(0)
+                };
+            }
+            println!("child {pid}");
+            std::io::stdout().flush().expect("flush");
+            // Let the child touch the library first.
+            std::thread::sleep(Duration::from_millis(500));
+            #[allow(unsafe_code)]
+            unsafe {
+                libc::raise(libc::SIGKILL);
+            }
+            drop(guard);
         }
         "hold" => {
             let seconds: f64 = arg(4).parse().expect("seconds");
