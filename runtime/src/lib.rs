@@ -87,8 +87,12 @@
 //! - a connection goes back to the pool only when `RELEASE_LOCK` answered 1
 //!   for every lock it held; otherwise it is closed, so the server frees
 //!   whatever it held, and the release reports [`Error::LockLost`];
-//! - after a `fork()`, the child holds none of its parent's locks and never
-//!   touches the parent's connections: its first lock opens its own.
+//! - after a `fork()`, the child holds none of its parent's locks (its
+//!   copies of the guards are lost at once) and never uses the parent's
+//!   connections: its first use of the library closes its copies of their
+//!   sockets (so a parent that dies frees its locks at once) and its first
+//!   lock opens its own. Fork while no other thread is inside the library:
+//!   a mutex held at that moment stays locked in the child.
 //!
 //! An uncontended acquire + release costs two round trips (`GET_LOCK`,
 //! `RELEASE_LOCK`): the pool neither pings nor resets connections.
@@ -96,12 +100,16 @@
 //! # Faults
 //!
 //! - **Every wait is bounded.** An acquire returns within its timeout plus
-//!   one second, whatever the server does (plus, rarely, one statement
-//!   timeout while a background check is in flight on a connection that
-//!   stopped answering); every other statement within the alias's
-//!   statement timeout (the driver's `read_timeout`, default 5 s), which
-//!   never cuts a lock's own wait short. A server that does not answer is
-//!   [`Error::Unanswered`].
+//!   one second whatever the server does (the answer margin, which also
+//!   bounds opening a connection), with three exceptions, each bounded by
+//!   the alias's statement timeout (the driver's `read_timeout`, default
+//!   5 s): when the server stopped answering, killing the abandoned session
+//!   first (a fresh connection and one `KILL`: up to two statement
+//!   timeouts); when a wait timed out, asking who holds the lock (one
+//!   statement); and when a background check is in flight on a connection
+//!   that stopped answering (one statement). Every other statement waits at
+//!   most the statement timeout, which never cuts a lock's own wait short.
+//!   A server that does not answer is [`Error::Unanswered`].
 //! - **Lost locks are noticed.** A background thread per alias confirms
 //!   every [check interval](set_check_interval) (default 5 s) that each
 //!   holding connection still owns its locks, so [`HeldLock::is_lost`] lags
@@ -112,8 +120,11 @@
 //!   query) claims nothing.
 //! - **No session is left behind.** When the client gives up on a
 //!   statement (a `GET_LOCK` in flight included), the server session is
-//!   killed from another connection before the error is returned, so that
-//!   the server never grants, or keeps, a lock nobody will release.
+//!   killed from a fresh connection (outside the pool's limit) before the
+//!   error is returned, so that the server never grants, or keeps, a lock
+//!   nobody will release. When the server can't be reached for that
+//!   either, the session ends when its wait does, or when the server
+//!   notices the closed connection.
 //! - **Fence what must not run twice.** A lost lock can't be un-lost: work
 //!   that must never overlap can make its writes conditional on the lock,
 //!   `... WHERE IS_USED_LOCK(name) = <guard.connection_id()>`, as the

@@ -3,16 +3,22 @@
 //! then and released by a background thread, so that a job scheduled on
 //! several machines with skewed clocks runs once per period. The caller is
 //! not held up; a process that exits meanwhile frees the lock anyway (the
-//! server ends its sessions).
+//! server ends its sessions). While the thread that took the lock waits in
+//! `GET_LOCK` for another lock on the same connection, the release waits for
+//! that wait to end (one connection runs one statement at a time).
 
 use crate::held::HeldLock;
 use crate::session::Session;
 use crate::trace;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How soon a release is tried again when its session's connection is busy.
+const RETRY: Duration = Duration::from_millis(10);
 
 /// A release to make later.
 struct Due {
@@ -91,11 +97,23 @@ fn serve() {
         let now = Instant::now();
         match queue.due.peek() {
             Some(Reverse(next)) if next.at <= now => {
-                let Reverse(due) = queue.due.pop().expect("peeked");
+                let Reverse(mut due) = queue.due.pop().expect("peeked");
                 drop(queue);
-                let result = due.session.release(&due.lock);
-                trace::released(&due.lock, &result);
+                // Never wait for one session (its thread may be inside a
+                // long GET_LOCK) while other releases are due: try again a
+                // moment later. A panic in a release must not end the
+                // thread, or no later release would happen.
+                let released =
+                    panic::catch_unwind(AssertUnwindSafe(|| due.session.try_release(&due.lock)));
                 queue = QUEUE.lock().unwrap_or_else(PoisonError::into_inner);
+                match released {
+                    Ok(Some(result)) => trace::released(&due.lock, &result),
+                    Ok(None) => {
+                        due.at = now + RETRY;
+                        queue.due.push(Reverse(due));
+                    }
+                    Err(_) => {}
+                }
             }
             Some(Reverse(next)) => {
                 let wait = next.at - now;

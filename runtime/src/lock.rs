@@ -103,7 +103,9 @@ impl Lock {
     ///
     /// Whatever the server does, [`acquire`](Lock::acquire) returns within
     /// the timeout plus one second (the answer margin, which also lets even
-    /// a zero timeout open a connection): a server that stops answering is
+    /// a zero timeout open a connection), plus at most two statement
+    /// timeouts when the server stopped answering (see the
+    /// [crate docs](crate#faults)): a server that stops answering is
     /// [`Error::Unanswered`], never a hung thread. Opening a connection is
     /// also bounded by the connect timeout (`tcp_connect_timeout_ms`,
     /// default 10 s), which is all that bounds an unlimited wait's connect.
@@ -473,7 +475,7 @@ impl LockGuard {
     fn release_now(&mut self) -> Result<(), Error> {
         match self.session.take() {
             Some(session) => {
-                if let Some(until) = self.held.keep_until() {
+                if let Some(until) = self.held.keep_until().filter(|_| !self.held.is_lost()) {
                     // Its minimum hold time is not up: kept until then.
                     self.held.mark_lingering();
                     linger::release_at(until, session, self.held.clone());

@@ -10,11 +10,13 @@
 //!
 //! Each alias has its own thread, so a server that stops answering delays
 //! the checks of no other alias; within an alias, a check waits at most the
-//! statement timeout. The thread sleeps until the next check is due, so a
+//! statement timeout (and, when it went unanswered, two more to kill the
+//! abandoned session). The thread sleeps until the next check is due, so a
 //! lost lock is noticed at most one interval (plus a round trip) after its
 //! last successful check.
 
 use crate::session::Session;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::thread;
@@ -129,10 +131,15 @@ impl Monitor {
         loop {
             let interval = check_interval();
             let now = Instant::now();
+            // A panic in one check (a tracing subscriber's, say) must not
+            // end the thread: no later check of this alias would happen.
             let next = self
                 .sessions()
                 .iter()
-                .filter_map(|session| session.check_if_due(interval))
+                .filter_map(|session| {
+                    panic::catch_unwind(AssertUnwindSafe(|| session.check_if_due(interval)))
+                        .unwrap_or(Some(now + interval))
+                })
                 .min()
                 .unwrap_or(now + interval);
             thread::park_timeout(next.saturating_duration_since(Instant::now()));

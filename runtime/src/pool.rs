@@ -422,16 +422,13 @@ impl Pool {
     /// `GET_LOCK`, from another connection, so that the server never grants
     /// a lock to a session nobody will release. Bounded by the statement
     /// timeout; on failure the session ends when its wait does.
-    pub(crate) fn kill(self: &Arc<Self>, target: ConnId, instance: &Instance) -> Result<(), Error> {
-        let deadline = Instant::now() + self.statement_timeout;
-        let mut conn = self.checkout(Some(deadline))?;
-        match conn.conn().kill(target, instance) {
-            Ok(()) => {
-                self.checkin(conn);
-                Ok(())
-            }
-            Err(err) => Err(Error::mysql("KILL CONNECTION", err)),
-        }
+    pub(crate) fn kill(&self, target: ConnId, instance: &Instance) -> Result<(), Error> {
+        // A connection of its own, outside `max_size`: when every pooled
+        // connection holds locks, the kill must still happen. Opening it is
+        // bounded by the statement timeout too.
+        let mut conn = self.connect(self.statement_timeout.min(self.connect_timeout))?;
+        conn.kill(target, instance)
+            .map_err(|err| Error::mysql("KILL CONNECTION", err))
     }
 }
 

@@ -45,8 +45,6 @@ struct Book {
     /// By server name, including locks lost with an earlier connection
     /// until their guards are gone.
     held: HashMap<Arc<str>, Entry>,
-    /// Counts acquisitions, to tell the innermost lock.
-    acquisitions: u64,
     /// The running server of the current connection, for the cross-alias
     /// re-entrance check of other sessions of the thread.
     instance: Option<Instance>,
@@ -71,6 +69,17 @@ thread_local! {
     /// This thread's sessions, one per pool (a thread rarely uses more than
     /// one alias, so a short list beats a map).
     static THREAD_SESSIONS: RefCell<Vec<Arc<Session>>> = const { RefCell::new(Vec::new()) };
+
+    /// Counts this thread's acquisitions through every alias, to tell its
+    /// innermost lock.
+    static ACQUISITIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+fn next_seq() -> u64 {
+    ACQUISITIONS.with(|count| {
+        count.set(count.get() + 1);
+        count.get()
+    })
 }
 
 /// The current thread's session for `pool`.
@@ -176,7 +185,36 @@ impl Session {
     /// The link, after forgetting a connection inherited from a parent
     /// process (`fork()`): it is the parent's, and so are its locks.
     fn link(&self) -> MutexGuard<'_, Link> {
-        let mut link = self.link.lock().unwrap_or_else(PoisonError::into_inner);
+        let link = self.link.lock();
+        self.checked(link)
+    }
+
+    /// The link if it is free now (`None` when a statement is in flight).
+    fn try_link(&self) -> Option<MutexGuard<'_, Link>> {
+        match self.link.try_lock() {
+            Ok(link) => Some(self.checked(Ok(link))),
+            Err(TryLockError::Poisoned(poisoned)) => Some(self.checked(Err(poisoned))),
+            Err(TryLockError::WouldBlock) => None,
+        }
+    }
+
+    /// The link, after forgetting a connection inherited from a parent
+    /// process, and after abandoning one whose statement a panic cut short
+    /// (a poisoned link: the connection may be out of step with its
+    /// answers, and its session is killed).
+    fn checked<'a>(
+        &self,
+        link: Result<MutexGuard<'a, Link>, PoisonError<MutexGuard<'a, Link>>>,
+    ) -> MutexGuard<'a, Link> {
+        let mut link = match link {
+            Ok(link) => link,
+            Err(poisoned) => {
+                let mut link = poisoned.into_inner();
+                self.abandon(&mut link);
+                self.link.clear_poison();
+                link
+            }
+        };
         if link.conn.as_ref().is_some_and(|conn| !conn.get().is_ours()) {
             self.close(&mut link);
         }
@@ -293,7 +331,16 @@ impl Session {
                 .conn
                 .as_mut()
                 .expect("the session has a connection now");
-            self.refuse_if_held_through_another_alias(server_name, conn.get().instance())?;
+            if let Err(reentrant) =
+                self.refuse_if_held_through_another_alias(server_name, conn.get().instance())
+            {
+                self.give_back_if_unused(&mut link);
+                return Err(reentrant);
+            }
+            let conn = link
+                .conn
+                .as_mut()
+                .expect("the session has a connection now");
             let wait = deadline.remaining();
             let id = conn.id();
             let error = match conn.conn().get_lock(server_name, wait) {
@@ -309,8 +356,7 @@ impl Session {
                     if !book.uses(id) {
                         link.last_checked = Some(Instant::now());
                     }
-                    book.acquisitions += 1;
-                    let seq = book.acquisitions;
+                    let seq = next_seq();
                     book.held.insert(
                         Arc::clone(server_name),
                         Entry {
@@ -325,7 +371,7 @@ impl Session {
                     timeout,
                     connection_wait,
                     holder: if describe_holder {
-                        self.describe_holder(conn, server_name)
+                        self.describe_holder(&mut link, server_name)
                     } else {
                         None
                     },
@@ -417,8 +463,20 @@ impl Session {
 
     /// Who holds `server_name`, asked when a wait timed out (one round
     /// trip), and which thread when it is this process.
-    fn describe_holder(&self, conn: &mut PooledConn, server_name: &str) -> Option<Box<Holder>> {
-        let mut holder = conn.conn().describe_holder(server_name).ok()??;
+    fn describe_holder(&self, link: &mut Link, server_name: &str) -> Option<Box<Holder>> {
+        let conn = link.conn.as_mut()?;
+        let mut holder = match conn.conn().describe_holder(server_name) {
+            Ok(holder) => holder?,
+            Err(err) => {
+                // The connection may be out of step or gone: the one rule.
+                match Failure::of(&err) {
+                    Failure::Unanswered => drop(self.abandon(link)),
+                    Failure::Connection => drop(self.close(link)),
+                    _ => {}
+                }
+                return None;
+            }
+        };
         holder.thread = self
             .pool
             .monitor
@@ -442,7 +500,18 @@ impl Session {
     /// Releases `lock`. A connection whose `RELEASE_LOCK` does not answer 1
     /// is closed, never pooled.
     pub(crate) fn release(&self, lock: &HeldLock) -> Result<(), Error> {
-        let mut link = self.link();
+        self.release_on(self.link(), lock)
+    }
+
+    /// [`release`](Session::release) when the link is free now; `None`
+    /// when a statement is in flight on it (the owning thread may wait in
+    /// `GET_LOCK` for a long time): for the thread of minimum hold times,
+    /// which must not wait for one session while others' are due.
+    pub(crate) fn try_release(&self, lock: &HeldLock) -> Option<Result<(), Error>> {
+        Some(self.release_on(self.try_link()?, lock))
+    }
+
+    fn release_on(&self, mut link: MutexGuard<'_, Link>, lock: &HeldLock) -> Result<(), Error> {
         let listed = {
             let mut book = self.book();
             let listed = book
@@ -472,10 +541,28 @@ impl Session {
         // of this session are lost with it, and their guards say so.
         lock.mark_lost();
         match answer {
-            Err(err) if Failure::of(&err) == Failure::Unanswered => self.abandon(&mut link),
-            _ => self.close(&mut link),
-        };
-        Err(lock.lost_error())
+            Err(err) => match Failure::of(&err) {
+                Failure::Unanswered => {
+                    self.abandon(&mut link);
+                    Err(lock.lost_error())
+                }
+                Failure::Connection => {
+                    self.close(&mut link);
+                    Err(lock.lost_error())
+                }
+                // Not an answer about the lock (a killed RELEASE_LOCK): the
+                // connection is closed all the same, which frees the lock,
+                // and the error says what happened.
+                _ => {
+                    self.close(&mut link);
+                    Err(Error::mysql("RELEASE_LOCK", err))
+                }
+            },
+            Ok(_) => {
+                self.close(&mut link);
+                Err(lock.lost_error())
+            }
+        }
     }
 
     /// Confirms with the server that `lock`'s connection still owns it
@@ -512,17 +599,10 @@ impl Session {
     /// died). Returns when the session is next due, or `None` when it holds
     /// nothing.
     pub(crate) fn check_if_due(&self, interval: Duration) -> Option<Instant> {
-        let mut link = match self.link.try_lock() {
-            Ok(link) => link,
-            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-            Err(TryLockError::WouldBlock) => {
-                return Some(Instant::now() + (interval / 4).min(Duration::from_secs(1)));
-            }
+        let Some(mut link) = self.try_link() else {
+            return Some(Instant::now() + (interval / 4).min(Duration::from_secs(1)));
         };
         let conn = link.conn.as_mut()?;
-        if !conn.get().is_ours() {
-            return None;
-        }
         let id = conn.id();
         let due = link.last_checked.map_or(Instant::now(), |at| at + interval);
         if due > Instant::now() {
@@ -535,9 +615,16 @@ impl Session {
         };
         let conn = link.conn.as_mut().expect("checked above");
         let answer = conn.conn().is_used_lock(&name);
-        link.last_checked = Some(Instant::now());
         let lost = match Verdict::of_check(answer, id) {
-            Verdict::Owns | Verdict::Unknown(_) => Vec::new(),
+            Verdict::Owns => {
+                link.last_checked = Some(Instant::now());
+                Vec::new()
+            }
+            // No answer about the lock (a killed query, say): ownership is
+            // not confirmed, so the check is tried again soon.
+            Verdict::Unknown(_) => {
+                return Some(Instant::now() + (interval / 4).min(Duration::from_secs(1)));
+            }
             Verdict::Lost => self.close(&mut link),
             Verdict::Unanswered => self.abandon(&mut link),
         };

@@ -106,3 +106,65 @@ fn the_same_thread_finds_its_lingering_lock_busy() {
     assert_eq!(testkit::holder(lock.server_name().unwrap()), None);
     lock.acquire().unwrap().release().unwrap();
 }
+
+#[test]
+fn a_lost_lock_is_reported_lost_even_before_its_minimum_hold_time() {
+    use mysql::prelude::Queryable;
+    testkit::setup();
+    let lock = Lock::new(testkit::unique("min-hold-lost")).min_hold(Duration::from_secs(30));
+    let guard = lock.acquire().unwrap();
+    testkit::admin()
+        .query_drop(format!("KILL CONNECTION {}", guard.connection_id()))
+        .unwrap();
+    assert!(matches!(guard.verify(), Err(Error::LockLost { .. })));
+    assert!(matches!(guard.release(), Err(Error::LockLost { .. })));
+    // Not lingering: free, and the thread may take it again.
+    lock.try_acquire().unwrap().expect("free").release().unwrap();
+}
+
+#[test]
+fn a_thread_waiting_in_get_lock_delays_no_other_sessions_release() {
+    testkit::setup();
+    // Thread A: a lingering lock, then a long wait for a lock held elsewhere.
+    let busy_name = testkit::unique("min-hold-busy");
+    let outside = Lock::new(busy_name.as_str());
+    let (held_tx, held_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let guard = outside.acquire().unwrap();
+        held_tx.send(()).unwrap();
+        let _ = stop_rx.recv();
+        guard.release().unwrap();
+    });
+    held_rx.recv().unwrap();
+    let waiter = {
+        let own = Lock::new(testkit::unique("min-hold-a")).min_hold(Duration::from_millis(200));
+        let busy = Lock::new(busy_name.as_str()).timeout(Duration::from_secs(3));
+        std::thread::spawn(move || {
+            own.acquire().unwrap().release().unwrap();
+            busy.acquire().map(drop)
+        })
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    // This thread: a lingering lock due at 400 ms, while A still waits.
+    let mine = Lock::new(testkit::unique("min-hold-b")).min_hold(Duration::from_millis(400));
+    let started = Instant::now();
+    mine.acquire().unwrap().release().unwrap();
+    let other = std::thread::spawn({
+        let mine = mine.clone();
+        move || {
+            while mine.try_acquire().unwrap().is_none() {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    });
+    other.join().unwrap();
+    let freed = started.elapsed();
+    assert!(
+        freed < Duration::from_millis(900),
+        "released after {freed:?}: held up by another session's wait"
+    );
+    stop_tx.send(()).unwrap();
+    holder.join().unwrap();
+    assert!(waiter.join().unwrap().is_ok());
+}
