@@ -70,9 +70,6 @@ struct Pending {
 pub(crate) struct Scope {
     /// The type of the impl the function is in, for `Self::f` and `self.f`.
     pub(crate) self_type: Option<String>,
-    /// The impl is of a trait: there `self.f()` and `Self::f()` may call an
-    /// inherent method `f` rather than the function itself.
-    pub(crate) trait_impl: bool,
     /// Functions declared in enclosing bodies, innermost last: a function
     /// declared in a block is visible in the whole block.
     locals: Vec<HashMap<String, NodeId>>,
@@ -82,7 +79,6 @@ impl Scope {
     pub(crate) fn in_impl(self_type: String) -> Self {
         Scope {
             self_type: Some(self_type),
-            trait_impl: false,
             locals: Vec::new(),
         }
     }
@@ -165,7 +161,6 @@ impl Graph {
         // A function declared in a body doesn't see the impl's `Self`.
         let child_scope = Scope {
             self_type: None,
-            trait_impl: false,
             locals: own_scope.locals.clone(),
         };
         for (child, facts) in children {
@@ -209,9 +204,6 @@ impl Graph {
                         at: call.at,
                     })
                 })
-                // In a trait impl, a call of the same name may be of an
-                // inherent method: when unsure, not followed.
-                .filter(|edge| !(scope.trait_impl && edge.target == id))
                 .collect();
             self.nodes[id].calls = resolved;
         }

@@ -235,10 +235,11 @@ fn build(items: &[Item]) -> Graph {
             }
             let facts = scan::function(&f.attrs, &f.sig, &f.block.stmts, &cx);
             let name = f.sig.ident.to_string();
-            let display = format!("{ty}::{name}");
-            let mut scope = Scope::in_impl(ty.clone());
-            scope.trait_impl = block.trait_.is_some();
-            let id = graph.add(facts, display, owner, scope);
+            let display = match &trait_ {
+                Some(trait_) => format!("<{ty} as {trait_}>::{name}"),
+                None => format!("{ty}::{name}"),
+            };
+            let id = graph.add(facts, display, owner, Scope::in_impl(ty.clone()));
             match &trait_ {
                 Some(trait_) => {
                     let key = (ty.clone(), trait_.clone(), name);

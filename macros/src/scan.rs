@@ -659,9 +659,19 @@ impl<'ast> Visit<'ast> for Scanner {
     fn visit_expr_method_call(&mut self, call: &'ast ExprMethodCall) {
         if let Some((chain, may_wait)) = acquire_call(call) {
             if let Some(spec) = self.spec(&chain) {
+                // Where it is taken: `Lock::new(..)` in a chain, the
+                // acquiring call on a binding.
+                let at = match chain.root {
+                    Expr::Call(_) => spec.at.clone(),
+                    _ => {
+                        let (receiver, dot, method) =
+                            (&call.receiver, &call.dot_token, &call.method);
+                        quote!(#receiver #dot #method)
+                    }
+                };
                 self.record_lock_new(LockNew {
                     lock: spec_lock(&spec),
-                    at: spec.at,
+                    at,
                     waits: may_wait && !spec.zero_timeout,
                 });
                 self.visit_chain_args(&chain);

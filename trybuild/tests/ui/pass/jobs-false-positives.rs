@@ -24,7 +24,7 @@ mod jobs {
 
     fn asks_about_a() -> Result<(), Error> {
         let _ = Lock::new("a").holding_connection_id()?;
-        let _ = Lock::new("a").logical_name();
+        let _ = Lock::new("a").alias();
         let _ = Lock::new("a").using("replica").acquire()?;
         Ok(())
     }

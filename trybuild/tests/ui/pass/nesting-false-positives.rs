@@ -17,11 +17,10 @@ mod other {
 #[mysql_lock(name = "job1")]
 fn job1() -> Result<(), Error> {
     let _ = Lock::new("job1").is_held()?;
-    let _ = Lock::new("job1").logical_name().len();
+    let _ = Lock::new("job1").alias().len();
     let _ = Lock::new("job1").holding_connection_id()?;
-    let _ = Lock::new("job1").name()?.len();
     let lock = Lock::new("job1");
-    let _ = lock.logical_name();
+    let _ = lock.alias();
     let _ = Lock::new("job1").using("replica").wait_forever().try_acquire()?;
     Ok(())
 }
