@@ -4,12 +4,16 @@
 //!
 //! The functions are the module's free functions and the methods of its
 //! impl blocks (inherent or of a trait), with the functions declared in
-//! their bodies. The calls between them are followed when the callee is
+//! their bodies, and the stretches of plain functions that hold a lock by
+//! hand (`graph`). The calls between them are followed when the callee is
 //! named: `f(..)` and `self::f(..)` for a free function (or one declared in
-//! an enclosing body), `Self::f(..)`, `Type::f(..)` and `self.f(..)` for a
-//! method. A call through a function pointer, a trait object, a method of
-//! another value or another module is not followed: the runtime refuses
-//! such re-entrance at once (`Error::Reentrant`).
+//! an enclosing body), `Self::f(..)`, `Type::f(..)` and `self.f(..)` for an
+//! inherent method, `<Type as Trait>::f(..)` for a trait's. What the
+//! module's `use`s say is taken into account: which `Lock` is the
+//! library's, and other names of `#[mysql_lock]`. A call through a
+//! function pointer, a trait object, a method of another value or another
+//! module is not followed: the runtime refuses such re-entrance at once
+//! (`Error::Reentrant`).
 //!
 //! Reported:
 //!

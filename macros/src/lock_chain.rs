@@ -14,7 +14,7 @@ use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::{Expr, ExprCall, ExprLit, ExprMethodCall, Lit, UseTree};
 
-use crate::syntax::peel;
+use crate::syntax::{peel, segment_names};
 
 /// Which paths name the library's `Lock`.
 #[derive(Clone)]
@@ -108,12 +108,7 @@ impl LockPaths {
         if path.qself.is_some() || call.args.len() != 1 {
             return None;
         }
-        let segments: Vec<String> = path
-            .path
-            .segments
-            .iter()
-            .map(|segment| segment.ident.to_string())
-            .collect();
+        let segments = segment_names(&path.path);
         let is_ours = match segments.as_slice() {
             [ty, new] => new == "new" && self.bare.contains(ty),
             [.., root, ty, new] => new == "new" && ty == "Lock" && self.roots.contains(root),

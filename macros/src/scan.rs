@@ -38,7 +38,7 @@ use syn::{
 use crate::facts::{BodyFacts, Call, Callee, FnFacts, Hold, LockNew};
 use crate::lock_chain::{acquire_call, builders, Builders, LockPaths, LockSpec};
 use crate::locks::{self, AttrNames, LockName};
-use crate::syntax::{expr_attrs, has_cfg, is_self, item_attrs, peel, type_name};
+use crate::syntax::{expr_attrs, has_cfg, is_self, item_attrs, peel, segment_names, type_name};
 
 /// What names mean where a function is declared, as far as the macro can
 /// see its imports.
@@ -366,12 +366,7 @@ impl Scanner {
                 (qself.position > 0).then(|| segments[qself.position - 1].ident.to_string());
             return Some(Callee::Qualified { ty, trait_, name });
         }
-        let segments: Vec<String> = path
-            .path
-            .segments
-            .iter()
-            .map(|segment| segment.ident.to_string())
-            .collect();
+        let segments = segment_names(&path.path);
         match segments.as_slice() {
             [name] => {
                 match self.binding(name) {
