@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 
 use proc_macro2::TokenStream;
+use quote::ToTokens;
 
 use crate::facts::{Call, Callee, FnFacts, LockNew};
 use crate::locks::{LockId, LockName};
@@ -40,6 +41,8 @@ pub(crate) struct Held {
     pub(crate) lock: LockName,
     /// Taking it may wait (not a zero timeout).
     pub(crate) waits: bool,
+    /// Where it is taken (an attribute's name, or `Lock::new`), for errors.
+    pub(crate) at: TokenStream,
 }
 
 /// A `Lock::new(..)` acquired, whose lock is known.
@@ -139,6 +142,7 @@ impl Graph {
         node.locks = locks
             .into_iter()
             .map(|taken| Held {
+                at: taken.lit.to_token_stream(),
                 lock: taken.lock,
                 waits: taken.waits,
             })
@@ -177,6 +181,7 @@ impl Graph {
             node.locks = vec![Held {
                 lock: hold.lock,
                 waits: hold.waits,
+                at: hold.at,
             }];
             node.lock_news = known(hold.lock_news);
             self.pending.push(Pending {
@@ -216,7 +221,25 @@ impl Graph {
     pub(crate) fn walk(&self, start: NodeId) -> Walk {
         let mut walk = Walk::default();
         let mut places: HashSet<(NodeId, Site, LockId)> = HashSet::new();
-        for held in &self.nodes[start].locks {
+        let locks = &self.nodes[start].locks;
+        // Stacked attributes take their locks in the order written.
+        for (first, held) in locks.iter().enumerate() {
+            for (index, later) in locks.iter().enumerate().skip(first + 1) {
+                if later.waits && later.lock.id != held.lock.id {
+                    walk.orders.push(Taken {
+                        held: held.lock.clone(),
+                        step: Step {
+                            path: vec![start],
+                            site: Site::Attr(index),
+                            at: later.at.clone(),
+                            taken: later.lock.clone(),
+                            again: false,
+                        },
+                    });
+                }
+            }
+        }
+        for held in locks {
             for step in self.explore(start, &held.lock) {
                 let taken = Taken {
                     held: held.lock.clone(),
@@ -315,12 +338,12 @@ impl Graph {
         let holder = &self.nodes[path[0]].display;
         let chain = self.chain(path);
         let message = match step.site {
-            Site::LockNew(_) if path.len() == 1 => format!(
+            Site::LockNew(_) | Site::Attr(_) if path.len() == 1 => format!(
                 "`{holder}` already holds lock {lock} here (its #[mysql_lock]): acquiring it again \
                  would fail at run time with `Error::Reentrant`; this code already runs under the \
                  lock, so remove this `Lock`, or give one of the two another name"
             ),
-            Site::LockNew(_) => format!(
+            Site::LockNew(_) | Site::Attr(_) => format!(
                 "lock {lock} is taken again here, while `{holder}` holds it: {chain} reaches this \
                  `Lock`, and acquiring it would fail at run time with `Error::Reentrant`; don't \
                  take the lock again on this path, or give one of the two another name"
@@ -448,6 +471,8 @@ impl Step {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Site {
+    /// The n-th lock of the function's stacked attributes.
+    Attr(usize),
     /// The n-th call of the function.
     Call(usize),
     /// The n-th `Lock::new` of the function.

@@ -507,6 +507,40 @@ mod tests {
     }
 
     #[test]
+    fn stacked_locks_and_locks_held_by_hand_take_part() {
+        let found = errors(quote! {
+            mod jobs {
+                #[mysql_lock(name = "x")]
+                #[mysql_lock(name = "y")]
+                fn a() -> R { Ok(()) }
+                fn b() -> R { let g = Lock::new("y").acquire()?; c()?; g.release() }
+                #[mysql_lock(name = "x")]
+                fn c() -> R { Ok(()) }
+                fn d() -> R { let g = Lock::new("x").acquire()?; c() }
+            }
+        });
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].contains("which `d` already holds when it calls `c`"),
+            "{}",
+            found[0]
+        );
+        assert!(found[1].contains("lock-order inversion"), "{}", found[1]);
+    }
+
+    #[test]
+    fn nothing_to_check() {
+        let found = errors(quote! {
+            mod jobs {
+                #[exclusive(name = "x")]
+                fn a() -> R { Ok(()) }
+            }
+        });
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("finds no lock held"), "{}", found[0]);
+    }
+
+    #[test]
     fn misuse() {
         let out = jobs(
             quote!(name = "x"),

@@ -213,7 +213,7 @@ pub fn mysql_lock(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   would fail at run time with `Error::Reentrant`. The error is at the
 ///   call (or the `Lock`) that takes it again, and names the chain.
 /// - **Lock-order inversion**: one path takes `x` then `y`, another `y`
-///   then `x`. Two workers running both at once can deadlock (the server
+///   then `x` (stacked `#[mysql_lock]`s take theirs top first). Two workers running both at once can deadlock (the server
 ///   then fails one of them with `Error::Deadlock`). The error names both
 ///   paths. A lock taken without waiting (`timeout = 0`, `try_acquire`,
 ///   `.timeout(Duration::ZERO)`) can't complete such a cycle, and takes no
@@ -272,8 +272,6 @@ pub fn mysql_lock(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   plain function of the module (a guard kept in a field, returned, or
 ///   from `try_acquire`, which may hold nothing), and by-hand locks in a
 ///   function's own attribute check;
-/// - the order of several `#[mysql_lock]` stacked on one function (they
-///   are taken top first) against other paths;
 /// - `#[mysql_lock]` imported under another name outside the module.
 ///
 /// The module is emitted unchanged, errors or not: its `#[mysql_lock]`

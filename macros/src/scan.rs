@@ -509,6 +509,7 @@ impl<'ast> Visit<'ast> for Scanner {
             if let Some((lock, spec)) = guard {
                 self.facts.holds.push(Hold {
                     lock,
+                    at: spec.at,
                     waits: !spec.zero_timeout,
                     calls: Vec::new(),
                     lock_news: Vec::new(),
