@@ -9,10 +9,12 @@
 // - `args`: the arguments, parsed and checked; `item`: the annotated
 //   function, with its body kept as tokens; `validate`: what the function
 //   must be; `expand`: the code generated;
-// - `locks`: which locks are the same lock; `facts`: what a function does
-//   that matters for nesting, found by the walk in `scan` (with
-//   `lock_chain` for `Lock::new(..)...acquire()`); `graph`: the calls
-//   between functions, and the locks taken again or in both orders;
+// - `locks`: which locks are the same lock, and the attribute's names;
+//   `facts`: what a function does that matters for nesting, found by the
+//   walk in `scan` (with `scopes` for what names mean where it walks, and
+//   `lock_chain` for the library's `Lock::new(..)...acquire()`); `graph`:
+//   the calls between functions, and the locks taken again or in both
+//   orders;
 // - `nesting`: re-entrance within one annotated function; `jobs`:
 //   `#[jobs]`, re-entrance and lock order across a module;
 // - `errors`: every mistake collected, to report them all at once;
@@ -29,6 +31,7 @@ mod lock_chain;
 mod locks;
 mod nesting;
 mod scan;
+mod scopes;
 mod syntax;
 mod validate;
 
