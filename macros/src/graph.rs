@@ -4,11 +4,14 @@
 //! order in which locks are taken (for lock-order inversions).
 //!
 //! A node is a function: a free function or a method of the module, or a
-//! function declared in another's body. Its owner is the item the user
-//! wrote at the top (the function itself, for one declared in a body): the
-//! attribute on one function reports what stays within its owner, the
-//! module attribute what crosses from one to another, so that nothing is
-//! reported twice.
+//! function declared in another's body; or a stretch of a function's body
+//! that holds a lock taken by hand (`let guard = Lock::new("x")
+//! .acquire()?;` and the calls after it), whose calls are the function's
+//! calls made meanwhile. Its owner is the item the user wrote at the top
+//! (the function itself, for one declared in a body): the attribute on one
+//! function reports what stays within its owner, the module attribute
+//! what crosses from one to another (and everything held by hand), so
+//! that nothing is reported twice.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
