@@ -92,7 +92,8 @@ pub(crate) fn body_tokens(sig: &Signature, tokens: TokenStream, cx: &Context) ->
 
 struct Scanner {
     facts: BodyFacts,
-    /// What names mean, as the `use`s in scope say.
+    /// Which `Lock` and attribute names are the library's, as the `use`s
+    /// in scope say.
     cx: Context,
     /// What names mean, innermost scope last.
     scopes: Scopes,
@@ -147,7 +148,12 @@ impl Scanner {
     }
 
     fn in_scope(&mut self, walk: impl FnOnce(&mut Self)) {
-        self.scopes.push(Scope::default());
+        self.in_given_scope(Scope::default(), walk);
+    }
+
+    /// Walks in `scope`; the locks held by hand in it end with it.
+    fn in_given_scope(&mut self, scope: Scope, walk: impl FnOnce(&mut Self)) {
+        self.scopes.push(scope);
         walk(self);
         let depth = self.scopes.depth();
         self.open_holds.retain(|open| open.depth < depth);
@@ -169,13 +175,11 @@ impl Scanner {
             }
             saved
         });
-        self.scopes.push(scope);
-        for stmt in stmts {
-            self.visit_stmt(stmt);
-        }
-        let depth = self.scopes.depth();
-        self.open_holds.retain(|open| open.depth < depth);
-        self.scopes.pop();
+        self.in_given_scope(scope, |this| {
+            for stmt in stmts {
+                this.visit_stmt(stmt);
+            }
+        });
         if let Some(saved) = saved {
             self.cx = saved;
         }
