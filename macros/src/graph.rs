@@ -33,6 +33,9 @@ pub(crate) struct Node {
     /// Not a function: a lock taken by hand, held for a stretch of a
     /// function's body (its calls are those made meanwhile).
     pub(crate) hold: bool,
+    /// Its locks are taken in the order of `locks` (stacked attributes
+    /// expanded together: not when one goes by another name).
+    in_order: bool,
     /// `Lock::new` calls whose lock is known.
     lock_news: Vec<KnownLockNew>,
     /// Resolved calls.
@@ -131,6 +134,7 @@ impl Graph {
             owner,
             locks: Vec::new(),
             hold: false,
+            in_order: false,
             lock_news: Vec::new(),
             calls: Vec::new(),
         });
@@ -142,6 +146,7 @@ impl Graph {
         let owner = self.nodes[id].owner;
         let node = &mut self.nodes[id];
         node.display = display.clone();
+        node.in_order = locks.iter().all(|taken| taken.by_own_name);
         node.locks = locks
             .into_iter()
             .map(|taken| Held {
@@ -224,9 +229,11 @@ impl Graph {
     pub(crate) fn walk(&self, start: NodeId) -> Walk {
         let mut walk = Walk::default();
         let mut places: HashSet<(NodeId, Site, LockId)> = HashSet::new();
-        let locks = &self.nodes[start].locks;
+        let node = &self.nodes[start];
+        let locks = &node.locks;
         // Stacked attributes take their locks in the order written.
-        for (first, held) in locks.iter().enumerate() {
+        let stacked = if node.in_order { locks.len() } else { 0 };
+        for (first, held) in locks.iter().enumerate().take(stacked) {
             for (index, later) in locks.iter().enumerate().skip(first + 1) {
                 if later.waits && later.lock.id != held.lock.id {
                     walk.orders.push(Taken {

@@ -529,6 +529,25 @@ mod tests {
     }
 
     #[test]
+    fn stacked_under_another_name_have_no_known_order() {
+        // `exclusive` expands by itself, around the other: which lock is
+        // taken first is not the order written, so no order is assumed.
+        let found = errors(quote! {
+            mod jobs {
+                use mysql_lock::mysql_lock as exclusive;
+                #[mysql_lock(name = "x")]
+                #[exclusive(name = "y")]
+                fn a() -> R { Ok(()) }
+                #[mysql_lock(name = "y")]
+                fn b() -> R { c() }
+                #[mysql_lock(name = "x")]
+                fn c() -> R { Ok(()) }
+            }
+        });
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
     fn nothing_to_check() {
         let found = errors(quote! {
             mod jobs {

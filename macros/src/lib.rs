@@ -275,7 +275,9 @@ pub fn mysql_lock(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   plain function of the module (a guard kept in a field, returned, or
 ///   from `try_acquire`, which may hold nothing), and by-hand locks in a
 ///   function's own attribute check;
-/// - `#[mysql_lock]` imported under another name outside the module.
+/// - `#[mysql_lock]` imported under another name outside the module, and
+///   the order of stacked attributes when one goes by another name (it
+///   expands by itself, so the order written is not the order taken).
 ///
 /// The module is emitted unchanged, errors or not: its `#[mysql_lock]`
 /// functions expand as usual, and the rest of the crate still type-checks.
