@@ -611,6 +611,26 @@ mod tests {
     }
 
     #[test]
+    fn a_stacked_attribute_in_error_is_reported_once() {
+        let out: syn::File = syn::parse2(mysql_lock(
+            quote!(name = "a"),
+            quote!(
+                #[mysql_lock(name = "")]
+                fn job() -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        ))
+        .expect("items");
+        let [Item::Fn(func), Item::Macro(error)] = out.items.as_slice() else {
+            panic!("not the function and one error");
+        };
+        // Consumed: it won't expand, and report, again.
+        assert!(func.attrs.is_empty());
+        assert!(error.mac.tokens.to_string().contains("must not be empty"));
+    }
+
+    #[test]
     fn on_error_the_item_is_kept_as_written() {
         let item = quote!(
             async fn job() -> Result<(), E> {

@@ -66,6 +66,8 @@ pub(crate) struct LockNew {
 /// A lock taken by hand and certainly held while some calls are made.
 pub(crate) struct Hold {
     pub(crate) lock: LockName,
+    /// The `Lock::new(..)` call, for errors.
+    pub(crate) at: TokenStream,
     pub(crate) waits: bool,
     /// What runs while it is held.
     pub(crate) calls: Vec<Call>,

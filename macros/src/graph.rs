@@ -4,16 +4,20 @@
 //! order in which locks are taken (for lock-order inversions).
 //!
 //! A node is a function: a free function or a method of the module, or a
-//! function declared in another's body. Its owner is the item the user
-//! wrote at the top (the function itself, for one declared in a body): the
-//! attribute on one function reports what stays within its owner, the
-//! module attribute what crosses from one to another, so that nothing is
-//! reported twice.
+//! function declared in another's body; or a stretch of a function's body
+//! that holds a lock taken by hand (`let guard = Lock::new("x")
+//! .acquire()?;` and the calls after it), whose calls are the function's
+//! calls made meanwhile. Its owner is the item the user wrote at the top
+//! (the function itself, for one declared in a body): the attribute on one
+//! function reports what stays within its owner, the module attribute
+//! what crosses from one to another (and everything held by hand), so
+//! that nothing is reported twice.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 
 use proc_macro2::TokenStream;
+use quote::ToTokens;
 
 use crate::facts::{Call, Callee, FnFacts, LockNew};
 use crate::locks::{LockId, LockName};
@@ -29,6 +33,9 @@ pub(crate) struct Node {
     /// Not a function: a lock taken by hand, held for a stretch of a
     /// function's body (its calls are those made meanwhile).
     pub(crate) hold: bool,
+    /// Its locks are taken in the order of `locks` (stacked attributes
+    /// expanded together: not when one goes by another name).
+    in_order: bool,
     /// `Lock::new` calls whose lock is known.
     lock_news: Vec<KnownLockNew>,
     /// Resolved calls.
@@ -40,6 +47,8 @@ pub(crate) struct Held {
     pub(crate) lock: LockName,
     /// Taking it may wait (not a zero timeout).
     pub(crate) waits: bool,
+    /// Where it is taken (an attribute's name, or `Lock::new`), for errors.
+    pub(crate) at: TokenStream,
 }
 
 /// A `Lock::new(..)` acquired, whose lock is known.
@@ -70,9 +79,6 @@ struct Pending {
 pub(crate) struct Scope {
     /// The type of the impl the function is in, for `Self::f` and `self.f`.
     pub(crate) self_type: Option<String>,
-    /// The impl is of a trait: there `self.f()` and `Self::f()` may call an
-    /// inherent method `f` rather than the function itself.
-    pub(crate) trait_impl: bool,
     /// Functions declared in enclosing bodies, innermost last: a function
     /// declared in a block is visible in the whole block.
     locals: Vec<HashMap<String, NodeId>>,
@@ -82,7 +88,6 @@ impl Scope {
     pub(crate) fn in_impl(self_type: String) -> Self {
         Scope {
             self_type: Some(self_type),
-            trait_impl: false,
             locals: Vec::new(),
         }
     }
@@ -129,6 +134,7 @@ impl Graph {
             owner,
             locks: Vec::new(),
             hold: false,
+            in_order: false,
             lock_news: Vec::new(),
             calls: Vec::new(),
         });
@@ -140,9 +146,11 @@ impl Graph {
         let owner = self.nodes[id].owner;
         let node = &mut self.nodes[id];
         node.display = display.clone();
+        node.in_order = locks.iter().all(|taken| taken.by_own_name);
         node.locks = locks
             .into_iter()
             .map(|taken| Held {
+                at: taken.lit.to_token_stream(),
                 lock: taken.lock,
                 waits: taken.waits,
             })
@@ -165,7 +173,6 @@ impl Graph {
         // A function declared in a body doesn't see the impl's `Self`.
         let child_scope = Scope {
             self_type: None,
-            trait_impl: false,
             locals: own_scope.locals.clone(),
         };
         for (child, facts) in children {
@@ -182,6 +189,7 @@ impl Graph {
             node.locks = vec![Held {
                 lock: hold.lock,
                 waits: hold.waits,
+                at: hold.at,
             }];
             node.lock_news = known(hold.lock_news);
             self.pending.push(Pending {
@@ -209,9 +217,6 @@ impl Graph {
                         at: call.at,
                     })
                 })
-                // In a trait impl, a call of the same name may be of an
-                // inherent method: when unsure, not followed.
-                .filter(|edge| !(scope.trait_impl && edge.target == id))
                 .collect();
             self.nodes[id].calls = resolved;
         }
@@ -224,7 +229,27 @@ impl Graph {
     pub(crate) fn walk(&self, start: NodeId) -> Walk {
         let mut walk = Walk::default();
         let mut places: HashSet<(NodeId, Site, LockId)> = HashSet::new();
-        for held in &self.nodes[start].locks {
+        let node = &self.nodes[start];
+        let locks = &node.locks;
+        // Stacked attributes take their locks in the order written.
+        let stacked = if node.in_order { locks.len() } else { 0 };
+        for (first, held) in locks.iter().enumerate().take(stacked) {
+            for (index, later) in locks.iter().enumerate().skip(first + 1) {
+                if later.waits && later.lock.id != held.lock.id {
+                    walk.orders.push(Taken {
+                        held: held.lock.clone(),
+                        step: Step {
+                            path: vec![start],
+                            site: Site::Attr(index),
+                            at: later.at.clone(),
+                            taken: later.lock.clone(),
+                            again: false,
+                        },
+                    });
+                }
+            }
+        }
+        for held in locks {
             for step in self.explore(start, &held.lock) {
                 let taken = Taken {
                     held: held.lock.clone(),
@@ -323,12 +348,12 @@ impl Graph {
         let holder = &self.nodes[path[0]].display;
         let chain = self.chain(path);
         let message = match step.site {
-            Site::LockNew(_) if path.len() == 1 => format!(
+            Site::LockNew(_) | Site::Attr(_) if path.len() == 1 => format!(
                 "`{holder}` already holds lock {lock} here (its #[mysql_lock]): acquiring it again \
                  would fail at run time with `Error::Reentrant`; this code already runs under the \
                  lock, so remove this `Lock`, or give one of the two another name"
             ),
-            Site::LockNew(_) => format!(
+            Site::LockNew(_) | Site::Attr(_) => format!(
                 "lock {lock} is taken again here, while `{holder}` holds it: {chain} reaches this \
                  `Lock`, and acquiring it would fail at run time with `Error::Reentrant`; don't \
                  take the lock again on this path, or give one of the two another name"
@@ -456,6 +481,8 @@ impl Step {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Site {
+    /// The n-th lock of the function's stacked attributes.
+    Attr(usize),
     /// The n-th call of the function.
     Call(usize),
     /// The n-th `Lock::new` of the function.

@@ -4,12 +4,16 @@
 //!
 //! The functions are the module's free functions and the methods of its
 //! impl blocks (inherent or of a trait), with the functions declared in
-//! their bodies. The calls between them are followed when the callee is
+//! their bodies, and the stretches of plain functions that hold a lock by
+//! hand (`graph`). The calls between them are followed when the callee is
 //! named: `f(..)` and `self::f(..)` for a free function (or one declared in
-//! an enclosing body), `Self::f(..)`, `Type::f(..)` and `self.f(..)` for a
-//! method. A call through a function pointer, a trait object, a method of
-//! another value or another module is not followed: the runtime refuses
-//! such re-entrance at once (`Error::Reentrant`).
+//! an enclosing body), `Self::f(..)`, `Type::f(..)` and `self.f(..)` for an
+//! inherent method, `<Type as Trait>::f(..)` for a trait's. What the
+//! module's `use`s say is taken into account: which `Lock` is the
+//! library's, and other names of `#[mysql_lock]`. A call through a
+//! function pointer, a trait object, a method of another value or another
+//! module is not followed: the runtime refuses such re-entrance at once
+//! (`Error::Reentrant`).
 //!
 //! Reported:
 //!
@@ -235,10 +239,11 @@ fn build(items: &[Item]) -> Graph {
             }
             let facts = scan::function(&f.attrs, &f.sig, &f.block.stmts, &cx);
             let name = f.sig.ident.to_string();
-            let display = format!("{ty}::{name}");
-            let mut scope = Scope::in_impl(ty.clone());
-            scope.trait_impl = block.trait_.is_some();
-            let id = graph.add(facts, display, owner, scope);
+            let display = match &trait_ {
+                Some(trait_) => format!("<{ty} as {trait_}>::{name}"),
+                None => format!("{ty}::{name}"),
+            };
+            let id = graph.add(facts, display, owner, Scope::in_impl(ty.clone()));
             match &trait_ {
                 Some(trait_) => {
                     let key = (ty.clone(), trait_.clone(), name);
@@ -499,6 +504,59 @@ mod tests {
             }
         });
         assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn stacked_locks_and_locks_held_by_hand_take_part() {
+        let found = errors(quote! {
+            mod jobs {
+                #[mysql_lock(name = "x")]
+                #[mysql_lock(name = "y")]
+                fn a() -> R { Ok(()) }
+                fn b() -> R { let g = Lock::new("y").acquire()?; c()?; g.release() }
+                #[mysql_lock(name = "x")]
+                fn c() -> R { Ok(()) }
+                fn d() -> R { let g = Lock::new("x").acquire()?; c() }
+            }
+        });
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].contains("which `d` already holds when it calls `c`"),
+            "{}",
+            found[0]
+        );
+        assert!(found[1].contains("lock-order inversion"), "{}", found[1]);
+    }
+
+    #[test]
+    fn stacked_under_another_name_have_no_known_order() {
+        // `exclusive` expands by itself, around the other: which lock is
+        // taken first is not the order written, so no order is assumed.
+        let found = errors(quote! {
+            mod jobs {
+                use mysql_lock::mysql_lock as exclusive;
+                #[mysql_lock(name = "x")]
+                #[exclusive(name = "y")]
+                fn a() -> R { Ok(()) }
+                #[mysql_lock(name = "y")]
+                fn b() -> R { c() }
+                #[mysql_lock(name = "x")]
+                fn c() -> R { Ok(()) }
+            }
+        });
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn nothing_to_check() {
+        let found = errors(quote! {
+            mod jobs {
+                #[exclusive(name = "x")]
+                fn a() -> R { Ok(()) }
+            }
+        });
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("finds no lock held"), "{}", found[0]);
     }
 
     #[test]

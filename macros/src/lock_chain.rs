@@ -14,7 +14,7 @@ use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::{Expr, ExprCall, ExprLit, ExprMethodCall, Lit, UseTree};
 
-use crate::syntax::peel;
+use crate::syntax::{peel, segment_names};
 
 /// Which paths name the library's `Lock`.
 #[derive(Clone)]
@@ -108,12 +108,7 @@ impl LockPaths {
         if path.qself.is_some() || call.args.len() != 1 {
             return None;
         }
-        let segments: Vec<String> = path
-            .path
-            .segments
-            .iter()
-            .map(|segment| segment.ident.to_string())
-            .collect();
+        let segments = segment_names(&path.path);
         let is_ours = match segments.as_slice() {
             [ty, new] => new == "new" && self.bare.contains(ty),
             [.., root, ty, new] => new == "new" && ty == "Lock" && self.roots.contains(root),
@@ -246,5 +241,97 @@ fn is_zero_duration(expr: &Expr) -> bool {
             is_constructor && is_zero
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::{parse_quote, ItemUse};
+
+    fn paths_after(uses: &[ItemUse]) -> LockPaths {
+        let mut paths = LockPaths::default();
+        paths.apply_uses(uses.iter().map(|item| &item.tree));
+        paths
+    }
+
+    fn is_ours(paths: &LockPaths, call: ExprCall) -> bool {
+        paths.lock_new(&call).is_some()
+    }
+
+    #[test]
+    fn which_lock_is_the_librarys() {
+        let bare: ExprCall = parse_quote!(Lock::new("x"));
+        let renamed: ExprCall = parse_quote!(MysqlLock::new("x"));
+        assert!(is_ours(&LockPaths::default(), bare.clone()));
+        assert!(is_ours(
+            &LockPaths::default(),
+            parse_quote!(::mysql_lock::Lock::new("x"))
+        ));
+        assert!(!is_ours(
+            &LockPaths::default(),
+            parse_quote!(filelock::Lock::new("x"))
+        ));
+        // Another crate's `Lock`, or a glob that may bring one.
+        assert!(!is_ours(
+            &paths_after(&[parse_quote!(
+                use filelock::Lock;
+            )]),
+            bare.clone()
+        ));
+        assert!(!is_ours(
+            &paths_after(&[parse_quote!(
+                use super::*;
+            )]),
+            bare.clone()
+        ));
+        assert!(is_ours(
+            &paths_after(&[parse_quote!(
+                use mysql_lock::*;
+            )]),
+            bare.clone()
+        ));
+        // An explicit import wins over a glob, in any order.
+        let both = [
+            parse_quote!(
+                use mysql_lock::Lock;
+            ),
+            parse_quote!(
+                use super::*;
+            ),
+        ];
+        assert!(is_ours(&paths_after(&both), bare.clone()));
+        let renames = [parse_quote!(
+            use mysql_lock::{Lock as MysqlLock};
+        )];
+        assert!(is_ours(&paths_after(&renames), renamed));
+        let mut declared = LockPaths::default();
+        declared.declared("Lock");
+        assert!(!is_ours(&declared, bare));
+    }
+
+    #[test]
+    fn zero_durations() {
+        for zero in [
+            quote::quote!(Duration::ZERO),
+            quote::quote!(std::time::Duration::from_secs(0)),
+            quote::quote!(Duration::from_millis(0_0)),
+            quote::quote!(Duration::from_secs_f64(0.0)),
+        ] {
+            assert!(
+                is_zero_duration(&syn::parse2(zero.clone()).expect("expr")),
+                "{zero}"
+            );
+        }
+        for other in [
+            quote::quote!(Duration::from_secs(1)),
+            quote::quote!(timeout),
+            quote::quote!(Duration::MAX),
+        ] {
+            assert!(
+                !is_zero_duration(&syn::parse2(other.clone()).expect("expr")),
+                "{other}"
+            );
+        }
     }
 }

@@ -107,6 +107,10 @@ pub(crate) struct AttrLock {
     pub(crate) lit: LitStr,
     /// Taking it may wait: its timeout is not zero.
     pub(crate) waits: bool,
+    /// Written `#[mysql_lock]` (or a path ending so): the first such
+    /// attribute expands the others with it, in the order written; one
+    /// under another name expands by itself, around them.
+    pub(crate) by_own_name: bool,
     /// The path of the runtime crate it names (`crate = ".."`).
     pub(crate) krate: syn::Path,
 }
@@ -118,6 +122,7 @@ impl AttrLock {
             lock: LockName::of(args)?,
             lit: args.name_lit.clone(),
             waits: args.timeout != Some(Timeout::Seconds(0.0)),
+            by_own_name: true,
             krate: args.krate.clone(),
         })
     }
@@ -132,7 +137,9 @@ fn attr_lock(attr: &Attribute, names: &AttrNames) -> Option<AttrLock> {
     let Meta::List(list) = &attr.meta else {
         return None;
     };
-    AttrLock::of(&args::parse(list.tokens.clone()).ok()?)
+    let mut taken = AttrLock::of(&args::parse(list.tokens.clone()).ok()?)?;
+    taken.by_own_name = is_lock_attr(attr);
+    Some(taken)
 }
 
 /// The locks of every `#[mysql_lock]` among `attrs` (by the names in

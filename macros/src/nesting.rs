@@ -3,8 +3,8 @@
 //! not take the same lock again, by
 //!
 //! - a function declared in it with `#[mysql_lock]` of the same lock;
-//! - `Lock::new("same").acquire()` (unless `.using(..)` names another
-//!   alias);
+//! - the library's `Lock::new("same")` acquired, in a chain or through a
+//!   binding (unless `.using(..)` names another alias);
 //! - a second `#[mysql_lock]` of the same lock on the function.
 //!
 //! Calls of the function itself are left to `jobs`: from here, a bare
@@ -13,7 +13,11 @@
 //!
 //! Each would fail at run time with `Error::Reentrant`. Locks are compared
 //! as the server compares them (see `locks`). What crosses to other
-//! functions is for the module attribute (`jobs`), which sees them all.
+//! functions, and locks held by hand, are for the module attribute
+//! (`jobs`), which sees them all.
+//!
+//! The check also tells the expansion whether the body has a `return;` of
+//! its own (see `expand`), as it parses the body anyway.
 
 use quote::quote;
 

@@ -21,7 +21,7 @@
 //! recorded with their own facts, and only count when called. Other
 //! nested items (consts, statics, types) run no code of the body.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::rc::Rc;
 
 use proc_macro2::{TokenStream, TokenTree};
@@ -32,13 +32,14 @@ use syn::visit::{self, Visit};
 use syn::{
     Arm, Attribute, Block, Expr, ExprAsync, ExprCall, ExprClosure, ExprForLoop, ExprIf, ExprLet,
     ExprMethodCall, ExprPath, ExprReturn, ExprWhile, FnArg, ImplItem, Item, Local, Macro, Pat,
-    PatIdent, Signature, Stmt, Token, TraitItem, UseTree,
+    Signature, Stmt, Token, TraitItem,
 };
 
 use crate::facts::{BodyFacts, Call, Callee, FnFacts, Hold, LockNew};
 use crate::lock_chain::{acquire_call, builders, Builders, LockPaths, LockSpec};
 use crate::locks::{self, AttrNames, LockName};
-use crate::syntax::{expr_attrs, has_cfg, is_self, item_attrs, peel, type_name};
+use crate::scopes::{simple_binding, Binding, ClosureFacts, Scope, Scopes};
+use crate::syntax::{expr_attrs, has_cfg, is_self, item_attrs, peel, segment_names, type_name};
 
 /// What names mean where a function is declared, as far as the macro can
 /// see its imports.
@@ -69,7 +70,7 @@ pub(crate) fn body(sig: &Signature, stmts: &[Stmt], cx: &Context) -> BodyFacts {
     let mut scanner = Scanner {
         facts: BodyFacts::default(),
         cx: cx.clone(),
-        scopes: vec![Scope::default()],
+        scopes: Scopes::default(),
         in_closure: 0,
         open_holds: Vec::new(),
     };
@@ -91,43 +92,16 @@ pub(crate) fn body_tokens(sig: &Signature, tokens: TokenStream, cx: &Context) ->
 
 struct Scanner {
     facts: BodyFacts,
-    /// What names mean, as the `use`s in scope say.
+    /// Which `Lock` and attribute names are the library's, as the `use`s
+    /// in scope say.
     cx: Context,
-    /// The bindings in scope, innermost last.
-    scopes: Vec<Scope>,
+    /// What names mean, innermost scope last.
+    scopes: Scopes,
     /// How many closures and async blocks the walk is in: a `return`
     /// there leaves them, not the body.
     in_closure: usize,
     /// The holds of `facts.holds` still in force.
     open_holds: Vec<OpenHold>,
-}
-
-/// What names mean in one block (or closure, arm, loop).
-#[derive(Default)]
-struct Scope {
-    /// Bindings made by patterns: `let`, parameters, arms, `for`, ...
-    values: HashMap<String, Binding>,
-    /// Names brought in by `use`: they may name a function or a type.
-    uses: HashSet<String>,
-    /// Types and modules declared in the block.
-    types: HashSet<String>,
-    /// A glob `use`: any name may come from it.
-    glob: bool,
-}
-
-enum Binding {
-    Plain,
-    /// `let lock = Lock::new("x")...;`, not acquired yet.
-    Lock(LockSpec),
-    /// `let task = || ...;`: what calling it does.
-    Closure(Rc<ClosureFacts>),
-}
-
-/// What a stored closure does when it is called.
-#[derive(Default)]
-struct ClosureFacts {
-    calls: Vec<Call>,
-    lock_news: Vec<LockNew>,
 }
 
 struct OpenHold {
@@ -165,38 +139,23 @@ impl Scanner {
     }
 
     fn binding(&self, name: &str) -> Option<&Binding> {
-        self.scopes
-            .iter()
-            .rev()
-            .find_map(|scope| scope.values.get(name))
-    }
-
-    /// Whether a `use` or a type declared in scope may give `name`
-    /// another meaning than the module's item of that name.
-    fn shadowed_by_item(&self, name: &str, as_type: bool) -> bool {
-        self.scopes.iter().any(|scope| {
-            scope.glob || scope.uses.contains(name) || (as_type && scope.types.contains(name))
-        })
+        self.scopes.binding(name)
     }
 
     /// Binds every name of `pat` in the innermost scope.
     fn bind(&mut self, pat: &Pat) {
-        struct Names<'a>(&'a mut Scope);
-        impl Visit<'_> for Names<'_> {
-            fn visit_pat_ident(&mut self, pat: &PatIdent) {
-                self.0.values.insert(pat.ident.to_string(), Binding::Plain);
-                visit::visit_pat_ident(self, pat);
-            }
-        }
-        if let Some(scope) = self.scopes.last_mut() {
-            Names(scope).visit_pat(pat);
-        }
+        self.scopes.bind(pat);
     }
 
     fn in_scope(&mut self, walk: impl FnOnce(&mut Self)) {
-        self.scopes.push(Scope::default());
+        self.in_given_scope(Scope::default(), walk);
+    }
+
+    /// Walks in `scope`; the locks held by hand in it end with it.
+    fn in_given_scope(&mut self, scope: Scope, walk: impl FnOnce(&mut Self)) {
+        self.scopes.push(scope);
         walk(self);
-        let depth = self.scopes.len();
+        let depth = self.scopes.depth();
         self.open_holds.retain(|open| open.depth < depth);
         self.scopes.pop();
     }
@@ -204,31 +163,7 @@ impl Scanner {
     /// The statements of a block, in a scope of their own. Its items are
     /// visible throughout it, before them too.
     fn visit_stmts(&mut self, stmts: &[Stmt]) {
-        let mut scope = Scope::default();
-        let mut uses = Vec::new();
-        for stmt in stmts {
-            let Stmt::Item(item) = stmt else { continue };
-            if has_cfg(item_attrs(item)) {
-                continue;
-            }
-            let declared = match item {
-                Item::Use(item) => {
-                    uses.push(&item.tree);
-                    bind_use(&mut scope, &item.tree);
-                    None
-                }
-                Item::Struct(item) => Some(&item.ident),
-                Item::Enum(item) => Some(&item.ident),
-                Item::Union(item) => Some(&item.ident),
-                Item::Type(item) => Some(&item.ident),
-                Item::Trait(item) => Some(&item.ident),
-                Item::Mod(item) => Some(&item.ident),
-                _ => None,
-            };
-            if let Some(ident) = declared {
-                scope.types.insert(ident.to_string());
-            }
-        }
+        let (scope, uses) = Scope::of_items(stmts);
         let saved = (!uses.is_empty() || scope.types.contains("Lock")).then(|| {
             let saved = self.cx.clone();
             self.cx.paths.apply_uses(uses.iter().copied());
@@ -240,13 +175,11 @@ impl Scanner {
             }
             saved
         });
-        self.scopes.push(scope);
-        for stmt in stmts {
-            self.visit_stmt(stmt);
-        }
-        let depth = self.scopes.len();
-        self.open_holds.retain(|open| open.depth < depth);
-        self.scopes.pop();
+        self.in_given_scope(scope, |this| {
+            for stmt in stmts {
+                this.visit_stmt(stmt);
+            }
+        });
         if let Some(saved) = saved {
             self.cx = saved;
         }
@@ -366,12 +299,7 @@ impl Scanner {
                 (qself.position > 0).then(|| segments[qself.position - 1].ident.to_string());
             return Some(Callee::Qualified { ty, trait_, name });
         }
-        let segments: Vec<String> = path
-            .path
-            .segments
-            .iter()
-            .map(|segment| segment.ident.to_string())
-            .collect();
+        let segments = segment_names(&path.path);
         match segments.as_slice() {
             [name] => {
                 match self.binding(name) {
@@ -383,13 +311,13 @@ impl Scanner {
                     Some(_) => return None,
                     None => {}
                 }
-                if self.shadowed_by_item(name, false) {
+                if self.scopes.shadowed_by_item(name, false) {
                     return None;
                 }
             }
             [first, ..] => {
                 let rooted = ["self", "Self", "crate", "super"].contains(&first.as_str());
-                if !rooted && self.shadowed_by_item(first, true) {
+                if !rooted && self.scopes.shadowed_by_item(first, true) {
                     return None;
                 }
             }
@@ -423,34 +351,6 @@ fn peel_refs(expr: &Expr) -> &Expr {
     match peel(expr) {
         Expr::Reference(reference) => peel_refs(&reference.expr),
         other => other,
-    }
-}
-
-/// The names a `use` in a block brings in.
-fn bind_use(scope: &mut Scope, tree: &UseTree) {
-    match tree {
-        UseTree::Path(path) => bind_use(scope, &path.tree),
-        UseTree::Name(name) => {
-            scope.uses.insert(name.ident.to_string());
-        }
-        UseTree::Rename(rename) => {
-            scope.uses.insert(rename.rename.to_string());
-        }
-        UseTree::Glob(_) => scope.glob = true,
-        UseTree::Group(group) => {
-            for tree in &group.items {
-                bind_use(scope, tree);
-            }
-        }
-    }
-}
-
-/// The single name a `let` binds, when its pattern is just a name.
-fn simple_binding(pat: &Pat) -> Option<&syn::Ident> {
-    match pat {
-        Pat::Ident(ident) if ident.subpat.is_none() => Some(&ident.ident),
-        Pat::Type(typed) => simple_binding(&typed.pat),
-        _ => None,
     }
 }
 
@@ -514,6 +414,7 @@ impl<'ast> Visit<'ast> for Scanner {
             if let Some((lock, spec)) = guard {
                 self.facts.holds.push(Hold {
                     lock,
+                    at: spec.at,
                     waits: !spec.zero_timeout,
                     calls: Vec::new(),
                     lock_news: Vec::new(),
@@ -521,12 +422,10 @@ impl<'ast> Visit<'ast> for Scanner {
                 self.open_holds.push(OpenHold {
                     index: self.facts.holds.len() - 1,
                     guard: name.clone(),
-                    depth: self.scopes.len(),
+                    depth: self.scopes.depth(),
                 });
             }
-            if let Some(scope) = self.scopes.last_mut() {
-                scope.values.insert(name, binding);
-            }
+            self.scopes.set(name, binding);
         }
     }
 
@@ -659,9 +558,19 @@ impl<'ast> Visit<'ast> for Scanner {
     fn visit_expr_method_call(&mut self, call: &'ast ExprMethodCall) {
         if let Some((chain, may_wait)) = acquire_call(call) {
             if let Some(spec) = self.spec(&chain) {
+                // Where it is taken: `Lock::new(..)` in a chain, the
+                // acquiring call on a binding.
+                let at = match chain.root {
+                    Expr::Call(_) => spec.at.clone(),
+                    _ => {
+                        let (receiver, dot, method) =
+                            (&call.receiver, &call.dot_token, &call.method);
+                        quote!(#receiver #dot #method)
+                    }
+                };
                 self.record_lock_new(LockNew {
                     lock: spec_lock(&spec),
-                    at: spec.at,
+                    at,
                     waits: may_wait && !spec.zero_timeout,
                 });
                 self.visit_chain_args(&chain);

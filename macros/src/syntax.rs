@@ -35,6 +35,15 @@ pub(crate) fn type_name(ty: &Type) -> Option<String> {
     }
 }
 
+/// The names of the segments of `path` (`Worker::<u8>::run` is
+/// `["Worker", "run"]`).
+pub(crate) fn segment_names(path: &syn::Path) -> Vec<String> {
+    path.segments
+        .iter()
+        .map(|segment| segment.ident.to_string())
+        .collect()
+}
+
 /// Whether `expr` is `self`.
 pub(crate) fn is_self(expr: &Expr) -> bool {
     matches!(peel(expr), Expr::Path(path) if path.qself.is_none() && path.path.is_ident("self"))

@@ -91,6 +91,28 @@ fn check_return_type(sig: &Signature) -> syn::Result<()> {
             let message = format!("{RETURN_RESULT}; this return type is never a `Result`");
             Err(syn::Error::new_spanned(ty, message))
         }
+        Type::Path(path) if path.qself.is_none() => match primitive(&path.path) {
+            Some(name) => {
+                let message = format!(
+                    "{RETURN_RESULT}; this function returns `{name}`: write `-> Result<{name}, \
+                     mysql_lock::Error>` (or your own error type) and return `Ok(..)`"
+                );
+                Err(syn::Error::new_spanned(ty, message))
+            }
+            None => Ok(()),
+        },
         _ => Ok(()),
     }
+}
+
+/// The name of a primitive type written as one (`u32`, `bool`, `str`,
+/// ...), which no `Result` hides behind (an alias named like a primitive
+/// is never written, and rustc warns against it).
+fn primitive(path: &syn::Path) -> Option<String> {
+    const PRIMITIVES: [&str; 17] = [
+        "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32",
+        "i64", "i128", "isize", "f32", "f64",
+    ];
+    let ident = path.get_ident()?.to_string();
+    PRIMITIVES.contains(&ident.as_str()).then_some(ident)
 }

@@ -3,7 +3,8 @@
 //!
 //! The generated code builds its `Lock` with the public builder (only the
 //! arguments the user gave, so the runtime's defaults apply to the rest),
-//! takes it with [`acquire`], and runs the body through [`run`].
+//! takes it with [`acquire`](crate::__private::acquire), and runs the body
+//! through [`run`](crate::__private::run).
 
 pub use crate::{Error, Lock, LockGuard};
 pub use std::marker::PhantomData;
