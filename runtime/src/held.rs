@@ -35,9 +35,10 @@ struct Inner {
     alias: Arc<str>,
     conn: ConnId,
     since: Instant,
-    /// The process that took it: in a child after a `fork()`, the parent's
-    /// locks are not held (and `is_lost` says so at once).
-    pid: u32,
+    /// The process generation that took it (see `fork.rs`): in a child
+    /// after a `fork()`, the parent's locks are not held (and `is_lost` says
+    /// so at once).
+    generation: u64,
     /// Kept at least this long after `since`.
     min_hold: Duration,
     /// Set by the background check, or by a failed release of a sibling
@@ -63,7 +64,7 @@ impl HeldLock {
                 alias,
                 conn,
                 since: Instant::now(),
-                pid: std::process::id(),
+                generation: crate::fork::generation(),
                 min_hold,
                 lost: AtomicBool::new(false),
                 lingering: AtomicBool::new(false),
@@ -149,7 +150,8 @@ impl HeldLock {
     /// # Ok::<(), mysql_lock::Error>(())
     /// ```
     pub fn is_lost(&self) -> bool {
-        self.inner.lost.load(Ordering::Acquire) || self.inner.pid != std::process::id()
+        self.inner.lost.load(Ordering::Acquire)
+            || self.inner.generation != crate::fork::generation()
     }
 
     /// When a release before then must wait for the minimum hold time.

@@ -49,9 +49,9 @@ impl Ord for Due {
 struct Queue {
     due: BinaryHeap<Reverse<Due>>,
     seq: u64,
-    /// The process whose thread serves the queue (none yet, or a parent's
-    /// before a `fork()`).
-    served_by: Option<u32>,
+    /// The process generation whose thread serves the queue (none yet, or
+    /// a parent's before a `fork()`).
+    served_by: Option<u64>,
 }
 
 static QUEUE: Mutex<Queue> = Mutex::new(Queue {
@@ -64,8 +64,8 @@ static WAKE: Condvar = Condvar::new();
 /// Releases `lock` of `session` at `at`.
 pub(crate) fn release_at(at: Instant, session: Arc<Session>, lock: HeldLock) {
     let mut queue = QUEUE.lock().unwrap_or_else(PoisonError::into_inner);
-    let pid = std::process::id();
-    if queue.served_by != Some(pid) {
+    let generation = crate::fork::generation();
+    if queue.served_by != Some(generation) {
         // A parent's entries are not this process's locks.
         queue.due.clear();
         let started = thread::Builder::new()
@@ -78,7 +78,7 @@ pub(crate) fn release_at(at: Instant, session: Arc<Session>, lock: HeldLock) {
             trace::released(&lock, &result);
             return;
         }
-        queue.served_by = Some(pid);
+        queue.served_by = Some(generation);
     }
     queue.seq += 1;
     let seq = queue.seq;

@@ -28,9 +28,9 @@ pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 
 static INTERVAL_MICROS: AtomicU64 = AtomicU64::new(5_000_000);
 
-/// Every monitor thread, with its process, to wake them when the interval
-/// changes.
-static THREADS: Mutex<Vec<(u32, thread::Thread)>> = Mutex::new(Vec::new());
+/// Every monitor thread, with its process generation (see `fork.rs`), to
+/// wake them when the interval changes.
+static THREADS: Mutex<Vec<(u64, thread::Thread)>> = Mutex::new(Vec::new());
 
 /// Sets how often the ownership of held locks is confirmed with the server
 /// (for every alias). Shorter notices a lost lock sooner and costs one round
@@ -48,13 +48,13 @@ pub fn set_check_interval(interval: Duration) {
     INTERVAL_MICROS.store(u64::try_from(micros).unwrap_or(u64::MAX), Ordering::Relaxed);
     // Sleeping monitors would apply the new interval only after their
     // current nap: wake them.
-    let pid = std::process::id();
+    let generation = crate::fork::generation();
     for (owner, thread) in THREADS
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .iter()
     {
-        if *owner == pid {
+        if *owner == generation {
             thread.unpark();
         }
     }
@@ -73,9 +73,12 @@ pub fn check_interval() -> Duration {
 pub(crate) struct Monitor {
     alias: String,
     sessions: Mutex<Vec<Weak<Session>>>,
-    /// The running thread and the process it runs in: a child process after
-    /// a `fork()` has no thread, and starts its own.
-    thread: Mutex<Option<(u32, thread::Thread)>>,
+    /// The running thread and the process generation it runs in: a child
+    /// process after a `fork()` has no thread, and starts its own.
+    thread: Mutex<Option<(u64, thread::Thread)>>,
+    /// The generation plus one whose thread runs (0: none yet): the fast
+    /// path of [`Monitor::ensure_running`], taken on every checkout.
+    running_in: AtomicU64,
 }
 
 impl Monitor {
@@ -84,6 +87,7 @@ impl Monitor {
             alias: alias.to_owned(),
             sessions: Mutex::new(Vec::new()),
             thread: Mutex::new(None),
+            running_in: AtomicU64::new(0),
         }
     }
 
@@ -99,9 +103,15 @@ impl Monitor {
     /// Starts the thread unless it runs in this process. Called when a
     /// session starts holding locks.
     pub(crate) fn ensure_running(self: &Arc<Self>) {
-        let pid = std::process::id();
+        let generation = crate::fork::generation();
+        if self.running_in.load(Ordering::Acquire) == generation + 1 {
+            return;
+        }
         let mut running = self.thread.lock().unwrap_or_else(PoisonError::into_inner);
-        if running.as_ref().is_some_and(|(owner, _)| *owner == pid) {
+        if running
+            .as_ref()
+            .is_some_and(|(owner, _)| *owner == generation)
+        {
             return;
         }
         let monitor = Arc::clone(self);
@@ -114,9 +124,10 @@ impl Monitor {
             let thread = handle.thread().clone();
             let mut threads = THREADS.lock().unwrap_or_else(PoisonError::into_inner);
             // A parent's threads don't exist in a child process.
-            threads.retain(|(owner, _)| *owner == pid);
-            threads.push((pid, thread.clone()));
-            *running = Some((pid, thread));
+            threads.retain(|(owner, _)| *owner == generation);
+            threads.push((generation, thread.clone()));
+            *running = Some((generation, thread));
+            self.running_in.store(generation + 1, Ordering::Release);
         }
     }
 

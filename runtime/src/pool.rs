@@ -56,8 +56,9 @@ pub(crate) struct Pool {
 }
 
 struct PoolState {
-    /// The process the counters are about (see [`PoolState::after_fork`]).
-    pid: u32,
+    /// The process generation the counters are about (see
+    /// [`PoolState::after_fork`]).
+    generation: u64,
     idle: Vec<ServerConn>,
     /// Connections that exist: idle, checked out, or being opened.
     open: usize,
@@ -152,7 +153,7 @@ impl Pool {
             connect_timeout,
             statement_timeout,
             state: Mutex::new(PoolState {
-                pid: std::process::id(),
+                generation: crate::fork::generation(),
                 idle: Vec::new(),
                 open: 0,
                 waiting: 0,
@@ -405,9 +406,9 @@ impl PoolState {
     /// In a child process after a `fork()`: forgets the parent's idle
     /// connections (without closing them) and its counters.
     fn after_fork(&mut self) {
-        let pid = std::process::id();
-        if self.pid != pid {
-            self.pid = pid;
+        let generation = crate::fork::generation();
+        if self.generation != generation {
+            self.generation = generation;
             for conn in self.idle.drain(..) {
                 conn.abandon();
             }

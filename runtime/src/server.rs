@@ -11,6 +11,7 @@ use crate::wait::Wait;
 use mysql::prelude::Queryable;
 use mysql::{Conn, Statement};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How long past its own timeout a `GET_LOCK` may take to answer before the
@@ -18,6 +19,21 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// timeout (measured: 0.5 s waits 500.7 ms on MariaDB), so this covers the
 /// network, a busy server and MySQL's whole-second rounding.
 pub(crate) const ANSWER_MARGIN: Duration = Duration::from_secs(1);
+
+/// How long the client waits for the answer of a `GET_LOCK` that waits
+/// `secs` on the server: at least three quarters of [`ANSWER_MARGIN`]
+/// more, rounded up to a quarter second, so that waits of about the same
+/// length (the rest of one timeout, after a pooled connection was taken)
+/// share a bound, and the socket's is not set again for each.
+fn answer_bound(secs: f64) -> Duration {
+    let quarters = ((secs + ANSWER_MARGIN.as_secs_f64() * 0.75) * 4.0).ceil();
+    Duration::from_secs_f64(quarters / 4.0)
+}
+
+/// A lock wait's bound up to this long is kept for a release that follows
+/// it on the connection, when it is longer than the statement timeout: see
+/// [`ServerConn::bound_release`].
+const KEPT_BOUND: Duration = Duration::from_secs(15);
 
 /// Which server we talk to: they read `GET_LOCK`'s timeout differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,13 +88,14 @@ pub(crate) enum GetLock {
 pub(crate) struct ServerConn {
     conn: Conn,
     id: ConnId,
-    /// The process that opened it: after a `fork()`, the child must never
-    /// use (or close) its parent's connections.
-    pid: u32,
+    /// The process generation that opened it (see `fork.rs`): after a
+    /// `fork()`, the child must never use (or close) its parent's
+    /// connections.
+    generation: u64,
     /// Its socket's two addresses, to recognise the socket in a child
     /// process (see [`ServerConn::abandon`]).
     ends: Option<Vec<u8>>,
-    instance: Instance,
+    instance: Arc<Instance>,
     flavor: Flavor,
     get_lock: Statement,
     release_lock: Statement,
@@ -121,12 +138,12 @@ impl ServerConn {
                 serial: SERIAL.fetch_add(1, Ordering::Relaxed),
                 server: server_id,
             },
-            pid: std::process::id(),
+            generation: crate::fork::generation(),
             ends,
-            instance: Instance {
+            instance: Arc::new(Instance {
                 address: format!("{host}:{port}"),
                 booted: now - uptime,
-            },
+            }),
             flavor,
             get_lock,
             release_lock,
@@ -142,14 +159,14 @@ impl ServerConn {
         self.id
     }
 
-    pub(crate) fn instance(&self) -> &Instance {
+    pub(crate) fn instance(&self) -> &Arc<Instance> {
         &self.instance
     }
 
     /// Whether this process opened the connection (not a parent before a
     /// `fork()`).
     pub(crate) fn is_ours(&self) -> bool {
-        self.pid == std::process::id()
+        self.generation == crate::fork::generation()
     }
 
     /// Forgets a connection of a parent process without a word to the
@@ -178,7 +195,7 @@ impl ServerConn {
         // The bound covers what the server will wait: for MySQL, the
         // rounded-up seconds.
         self.bound(match wait {
-            Wait::Within(_) => Some(Duration::from_secs_f64(secs) + ANSWER_MARGIN),
+            Wait::Within(_) => Some(answer_bound(secs)),
             Wait::Unlimited => None,
         })?;
         match first::<Option<i64>>(&mut self.conn, &self.get_lock, (name, secs))? {
@@ -192,7 +209,7 @@ impl ServerConn {
     /// `RELEASE_LOCK(name)`: `Some(1)` released, `Some(0)` held by another
     /// session, `None` held by nobody. One round trip.
     pub(crate) fn release_lock(&mut self, name: &str) -> mysql::Result<Option<i64>> {
-        self.bound(Some(self.statement_timeout))?;
+        self.bound_release()?;
         first(&mut self.conn, &self.release_lock, (name,))
     }
 
@@ -237,6 +254,22 @@ impl ServerConn {
             // 1094: unknown thread id, already gone.
             Err(mysql::Error::MySqlError(e)) if e.code == 1094 => Ok(()),
             other => other,
+        }
+    }
+
+    /// The bound of a `RELEASE_LOCK`: the statement timeout; or the bound a
+    /// lock wait of up to [`KEPT_BOUND`] set, left as it is, so that lock
+    /// cycles with such a timeout (the default 10 s among them) don't set
+    /// the socket's bound twice per cycle. Every other statement gets the
+    /// statement timeout exactly.
+    fn bound_release(&mut self) -> mysql::Result<()> {
+        let kept = self
+            .receive_timeout
+            .is_some_and(|now| now >= self.statement_timeout && now <= KEPT_BOUND);
+        if kept {
+            Ok(())
+        } else {
+            self.bound(Some(self.statement_timeout))
         }
     }
 

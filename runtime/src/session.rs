@@ -47,7 +47,7 @@ struct Book {
     held: HashMap<Arc<str>, Entry>,
     /// The running server of the current connection, for the cross-alias
     /// re-entrance check of other sessions of the thread.
-    instance: Option<Instance>,
+    instance: Option<Arc<Instance>>,
 }
 
 struct Entry {
@@ -239,7 +239,7 @@ impl Session {
     /// reached either, its session ends when the server notices.
     fn abandon(&self, link: &mut Link) -> Vec<HeldLock> {
         if let Some(conn) = link.conn.as_ref() {
-            let (id, instance) = (conn.id(), conn.get().instance().clone());
+            let (id, instance) = (conn.id(), Arc::clone(conn.get().instance()));
             let lost = self.close(link);
             let _ = self.pool.kill(id, &instance);
             lost
@@ -323,7 +323,7 @@ impl Session {
                 connection_wait = fresh.waited;
                 opened_now = !fresh.reused;
                 link = self.link();
-                self.book().instance = Some(fresh.get().instance().clone());
+                self.book().instance = Some(Arc::clone(fresh.get().instance()));
                 link.conn = Some(fresh);
                 self.pool.monitor.ensure_running();
             }

@@ -400,6 +400,21 @@ fn uncontended(settings: &Settings) {
                 }),
             ),
             (
+                "Lock, with a tracing subscriber",
+                &mut library_variant(&lock, settings.pin, || {
+                    tracing::subscriber::with_default(FieldsSubscriber, || {
+                        lock.acquire().unwrap().release().unwrap()
+                    })
+                }),
+            ),
+            (
+                "Lock::with_name(format!(..)) per call",
+                &mut library_variant(&lock, settings.pin, || {
+                    let one = lock.with_name(format!("{name}-{}", 7));
+                    one.acquire().unwrap().release().unwrap()
+                }),
+            ),
+            (
                 "#[mysql_lock] function",
                 &mut library_variant(&annotated_lock, settings.pin, || annotated().unwrap()),
             ),
@@ -420,6 +435,39 @@ fn uncontended(settings: &Settings) {
         "\nthe attribute's run-time cost: #[mysql_lock] ÷ by hand = {:.3}",
         ratio("#[mysql_lock] function") / ratio("the same by hand with Lock")
     );
+}
+
+/// A `tracing` subscriber that enables everything and visits every field of
+/// every event and span, as a real one would before writing: the cost of
+/// the library's tracing when it is on, without the cost of any output.
+struct FieldsSubscriber;
+
+struct Sink(usize);
+
+impl tracing::field::Visit for Sink {
+    fn record_debug(&mut self, _: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        use std::fmt::Write as _;
+        let mut text = String::new();
+        let _ = write!(text, "{value:?}");
+        self.0 += text.len();
+    }
+}
+
+impl tracing::Subscriber for FieldsSubscriber {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        span.record(&mut Sink(0));
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        event.record(&mut Sink(0));
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
 }
 
 /// A library variant of [`interleaved`]: its warm-up opens (and pins) a

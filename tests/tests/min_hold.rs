@@ -119,7 +119,11 @@ fn a_lost_lock_is_reported_lost_even_before_its_minimum_hold_time() {
     assert!(matches!(guard.verify(), Err(Error::LockLost { .. })));
     assert!(matches!(guard.release(), Err(Error::LockLost { .. })));
     // Not lingering: free, and the thread may take it again.
-    lock.try_acquire().unwrap().expect("free").release().unwrap();
+    lock.try_acquire()
+        .unwrap()
+        .expect("free")
+        .release()
+        .unwrap();
 }
 
 #[test]
