@@ -30,6 +30,7 @@ mod locks;
 mod nesting;
 mod scan;
 mod syntax;
+mod template;
 mod validate;
 
 use proc_macro::TokenStream;
