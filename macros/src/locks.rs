@@ -19,7 +19,7 @@
 use std::collections::HashSet;
 
 use mysql_lock_core::DEFAULT_ALIAS;
-use syn::{Attribute, LitStr, Meta, UseTree};
+use syn::{Attribute, ImplItem, Item, LitStr, Meta, UseTree};
 
 use crate::args::{self, Args, Timeout};
 
@@ -151,6 +151,28 @@ fn attr_lock(attr: &Attribute, names: &AttrNames) -> Option<AttrLock> {
     AttrLock::of(&args::parse(list.tokens.clone()).ok()?)
 }
 
+/// Whether a function of the module `items` (free, or in an impl block)
+/// has a `#[mysql_lock]`, by the names the module's `use`s give it; with
+/// or without a lock the checks compare (a name with placeholders has
+/// none, see the module's docs).
+pub(crate) fn any_lock_attr(items: &[Item]) -> bool {
+    let mut names = AttrNames::default();
+    for item in items {
+        if let Item::Use(item) = item {
+            names.apply_use(&item.tree);
+        }
+    }
+    let marked = |attrs: &[Attribute]| attrs.iter().any(|attr| is_lock_attr_named(attr, &names));
+    items.iter().any(|item| match item {
+        Item::Fn(f) => marked(&f.attrs),
+        Item::Impl(block) => block.items.iter().any(|item| match item {
+            ImplItem::Fn(f) => marked(&f.attrs),
+            _ => false,
+        }),
+        _ => false,
+    })
+}
+
 /// The locks of every `#[mysql_lock]` among `attrs` (by the names in
 /// `names`), in order.
 pub(crate) fn attr_locks_named(attrs: &[Attribute], names: &AttrNames) -> Vec<AttrLock> {
@@ -202,6 +224,26 @@ mod tests {
             .expect("constant")
             .waits
         );
+    }
+
+    #[test]
+    fn lock_attributes_of_a_module() {
+        let items = |tokens| syn::parse2::<syn::File>(tokens).expect("items").items;
+        assert!(any_lock_attr(&items(quote::quote!(
+            #[mysql_lock(name = "a:{id}")]
+            fn f(id: u8) {}
+        ))));
+        assert!(any_lock_attr(&items(quote::quote!(
+            use mysql_lock::mysql_lock as exclusive;
+            impl T {
+                #[exclusive(name = "a:{id}")]
+                fn f(id: u8) {}
+            }
+        ))));
+        assert!(!any_lock_attr(&items(quote::quote!(
+            #[exclusive(name = "a")]
+            fn f() {}
+        ))));
     }
 
     #[test]

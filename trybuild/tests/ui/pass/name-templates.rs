@@ -65,7 +65,35 @@ fn tracked(id: u8) -> Result<u8, Error> {
     Ok(id)
 }
 
+// In a checked module, templates are compared with nothing: `transfer`
+// holding "account:{from}" may call `credit` taking "account:{to}" (the
+// same lock only when `from == to`, which the runtime refuses as
+// `Error::Reentrant`).
+#[mysql_lock::jobs]
+mod per_entity {
+    use mysql_lock::{mysql_lock, Error};
+
+    #[mysql_lock(name = "account:{from}")]
+    pub fn transfer(from: u64, to: u64) -> Result<(), Error> {
+        credit(to)?;
+        transfer_back(to, from)
+    }
+
+    #[mysql_lock(name = "account:{to}")]
+    pub fn credit(to: u64) -> Result<(), Error> {
+        let _ = to;
+        Ok(())
+    }
+
+    #[mysql_lock(name = "account:{to}")]
+    pub fn transfer_back(to: u64, from: u64) -> Result<(), Error> {
+        let _ = (to, from);
+        Ok(())
+    }
+}
+
 fn main() {
+    let _ = per_entity::transfer;
     let _ = settle;
     let _ = escaped::<u8>;
     let _ = ship;
