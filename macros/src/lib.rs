@@ -178,7 +178,7 @@ use proc_macro::TokenStream;
 /// `mysql_lock::MAX_NAME_BYTES`) is `Err(E::from(Error::InvalidName { .. }))`,
 /// the body not run, never a panic. The function keeps one `Lock` for the
 /// alias, timeout and minimum hold time; each call only formats the name
-/// (about a microsecond, no extra round trip).
+/// (tens of nanoseconds, no extra round trip).
 ///
 /// A name with placeholders is not compared at compile time with other
 /// functions' locks (their arguments are other values): taking one while
