@@ -907,6 +907,66 @@ mod tests {
     }
 
     #[test]
+    fn templates_min_hold_and_skip() {
+        let args = parse_ok(quote!(
+            name = "invoice:{id}",
+            min_hold = 1.5,
+            if_busy = "skip"
+        ));
+        assert!(args.template.is_some());
+        assert_eq!(args.name, "invoice:{id}");
+        assert_eq!(args.min_hold, Some(1.5));
+        assert!(args.skip.is_some());
+        assert_eq!(args.effective_timeout(), Some(Timeout::Seconds(0.0)));
+        let args = parse_ok(quote!(name = "a{{b}}", if_busy = "skip", timeout = 2));
+        assert!(args.template.is_none());
+        assert_eq!(args.name, "a{b}");
+        assert_eq!(args.effective_timeout(), Some(Timeout::Seconds(2.0)));
+        for (tokens, expected) in [
+            (quote!(name = "a\0{id}"), "NUL"),
+            (quote!(name = "{id"), "unclosed `{id`"),
+            (
+                quote!(name = format!("inv:{}-{}", self.t, &id)),
+                "write `name = \"inv:{self.t}-{id}\"`",
+            ),
+            (
+                quote!(name = format!("inv:{id}")),
+                "write `name = \"inv:{id}\"`",
+            ),
+            (
+                quote!(name = format!("inv:{}", id + 1)),
+                "as in `name = \"invoice:{id}\"`",
+            ),
+            (
+                quote!(name = concat!("a", "{b}")),
+                "write `name = \"a{{b}}\"`",
+            ),
+            (quote!(min_hold = "forever"), "can't be \"forever\""),
+            (quote!(min_hold = -1), "`min_hold` must not be negative"),
+            (quote!(min_hold = 1e9), "min_hold `1e9` is too long"),
+            (quote!(min_hold = "60s"), "write `min_hold = 60`"),
+            (quote!(min_hold = 2s), "write `min_hold = 2`"),
+            (quote!(if_busy = "wait"), "found \"wait\""),
+            (quote!(if_busy = skip), "constants and expressions"),
+            (
+                quote!(if_busy = "skip", timeout = "forever"),
+                "would never skip",
+            ),
+        ] {
+            let sets_name = tokens.to_string().starts_with("name");
+            let all = if sets_name {
+                messages(tokens.clone())
+            } else {
+                messages(quote!(name = "j", #tokens))
+            };
+            assert_eq!(all.len(), 1, "{tokens}: {all:?}");
+            assert!(all[0].contains(expected), "{tokens}: {}", all[0]);
+        }
+        let long = format!("{{id}}{}", "x".repeat(mysql_lock_core::MAX_NAME_BYTES + 1));
+        assert!(messages(quote!(name = #long))[0].contains("at most MAX_NAME_BYTES"));
+    }
+
+    #[test]
     fn suggestions() {
         assert_eq!(suggest("timout"), Some("timeout"));
         assert_eq!(suggest("nmae"), Some("name"));

@@ -31,8 +31,8 @@ pub(crate) fn check(func: &LockedFn) -> syn::Result<()> {
     if let Some(token) = &sig.asyncness {
         errors.push(syn::Error::new(
             token.span,
-            "async fn is not supported yet by #[mysql_lock]: taking the lock blocks the \
-             thread, and the lock belongs to the thread that took it; put the attribute on \
+            "async fn is not supported yet by #[mysql_lock] (async support is coming): taking \
+             the lock blocks the thread, and the lock belongs to the thread that took it; put the attribute on \
              a sync function and call it through `tokio::task::spawn_blocking` or similar",
         ));
     }
