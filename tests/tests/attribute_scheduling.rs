@@ -45,7 +45,6 @@ static MEETING: Meeting = Meeting::new();
 /// Locks `<stem>:<id>`: two calls with different ids both get inside.
 #[mysql_lock(name = "{stem}:{id}", timeout = 5)]
 fn meet_per_id(stem: &str, id: u32) -> Result<bool, Error> {
-    let _ = (stem, id);
     Ok(MEETING.meet(2, Duration::from_secs(3)))
 }
 
@@ -68,7 +67,6 @@ static OVERLAPS: AtomicUsize = AtomicUsize::new(0);
 
 #[mysql_lock(name = "{stem}/{slot}", timeout = 30)]
 fn exclusive_per_slot(stem: &str, slot: usize) -> Result<(), Error> {
-    let _ = stem;
     if INSIDE[slot].swap(true, Ordering::SeqCst) {
         OVERLAPS.fetch_add(1, Ordering::SeqCst);
     }
@@ -110,7 +108,6 @@ fn equal_values_exclude_each_other() {
 
 #[mysql_lock(name = "{stem}/{slot}", timeout = 0.2)]
 fn timed_out_for(stem: &str, slot: usize) -> Result<(), Error> {
-    let _ = (stem, slot);
     Ok(())
 }
 
@@ -118,7 +115,6 @@ static BODY_RAN: AtomicUsize = AtomicUsize::new(0);
 
 #[mysql_lock(name = "{key}")]
 fn by_key(key: &str) -> Result<(), Error> {
-    let _ = key;
     BODY_RAN.fetch_add(1, Ordering::SeqCst);
     Ok(())
 }
@@ -141,14 +137,12 @@ static SYNC_RAN: AtomicUsize = AtomicUsize::new(0);
 /// A job that skips when another worker runs it.
 #[mysql_lock(name = "{name}", if_busy = "skip")]
 fn sync(name: &str) -> Result<Option<usize>, Error> {
-    let _ = name;
     Ok(Some(SYNC_RAN.fetch_add(1, Ordering::SeqCst) + 1))
 }
 
 /// The same, waiting up to 3 s before skipping.
 #[mysql_lock(name = "{name}", if_busy = "skip", timeout = 3)]
 fn patient_sync(name: &str) -> Result<Option<&'static str>, Error> {
-    let _ = name;
     Ok(Some("ran"))
 }
 
@@ -215,7 +209,6 @@ fn scheduled_elsewhere(name: &str, stay_ms: u64) -> (std::process::Child, String
 /// This process's copy of the job the helper runs.
 #[mysql_lock(name = "{name}", if_busy = "skip", min_hold = 1.5)]
 fn scheduled(name: &str) -> Result<Option<()>, Error> {
-    let _ = name;
     Ok(Some(()))
 }
 

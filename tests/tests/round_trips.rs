@@ -20,7 +20,6 @@ fn annotated() -> Result<(), mysql_lock::Error> {
 /// never taken before.
 #[mysql_lock(name = "round-trips-{stem}-{id}", timeout = 5)]
 fn templated(stem: &str, id: u64) -> Result<(), mysql_lock::Error> {
-    let _ = (stem, id);
     Ok(())
 }
 

@@ -98,6 +98,12 @@ fn settle(tenant: &str, id: u64) -> Result<u64, Error> {
     Ok(id + u64::try_from(tenant.len()).unwrap_or(0))
 }
 
+// A parameter used only in the name is used.
+#[mysql_lock(name = "lints-by-key:{key}")]
+fn by_key(key: &str) -> Result<(), Error> {
+    Ok(())
+}
+
 #[mysql_lock(name = "lints-sync", if_busy = "skip", min_hold = 60)]
 fn hourly_sync() -> Result<Option<u32>, Error> {
     Ok(Some(1))
@@ -166,6 +172,7 @@ fn locked_functions_build() {
     let _ = returns;
     let _ = evens;
     let _ = settle;
+    let _ = by_key;
     let _ = hourly_sync;
     let _ = Counter::bump_unless_busy;
 }

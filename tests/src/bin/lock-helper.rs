@@ -44,7 +44,6 @@ use std::time::{Duration, Instant};
 /// whichever machine gets there first. Returns when its body ended.
 #[mysql_lock::mysql_lock(name = "{name}", if_busy = "skip", min_hold = 1.5)]
 fn scheduled(name: &str) -> Result<Option<Instant>, mysql_lock::Error> {
-    let _ = name;
     Ok(Some(Instant::now()))
 }
 

@@ -55,7 +55,6 @@ impl Account {
 #[mysql_lock(name = "region:{region}")]
 #[mysql_lock(name = "region:{region}", using = "replica")]
 fn rebalance(region: u8) -> Result<(), Error> {
-    let _ = region;
     Ok(())
 }
 
@@ -81,7 +80,6 @@ mod per_entity {
 
     #[mysql_lock(name = "account:{to}")]
     pub fn credit(to: u64) -> Result<(), Error> {
-        let _ = to;
         Ok(())
     }
 
