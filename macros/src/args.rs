@@ -13,12 +13,13 @@ use syn::{Attribute, Expr, ExprLit, ExprUnary, Ident, Lit, LitStr, Meta, Token, 
 
 use crate::errors::Errors;
 use crate::syntax::peel;
+use crate::template::{self, Parsed, Template};
 
-const KEYS: [&str; 4] = ["name", "timeout", "using", "crate"];
-const KEY_LIST: &str = "`name`, `timeout`, `using` and `crate`";
+const KEYS: [&str; 6] = ["name", "timeout", "min_hold", "if_busy", "using", "crate"];
+const KEY_LIST: &str = "`name`, `timeout`, `min_hold`, `if_busy`, `using` and `crate`";
 
 /// Likely meanings of keys that are not ours, checked before spelling.
-const SYNONYMS: [(&str, &str); 14] = [
+const SYNONYMS: [(&str, &str); 25] = [
     ("lock", "name"),
     ("lock_name", "name"),
     ("key", "name"),
@@ -33,18 +34,51 @@ const SYNONYMS: [(&str, &str); 14] = [
     ("krate", "crate"),
     ("crate_path", "crate"),
     ("path", "crate"),
+    ("lock_at_least_for", "min_hold"),
+    ("lock_at_least", "min_hold"),
+    ("at_least", "min_hold"),
+    ("hold_at_least", "min_hold"),
+    ("min_hold_secs", "min_hold"),
+    ("hold", "min_hold"),
+    ("skip", "if_busy"),
+    ("skip_if_busy", "if_busy"),
+    ("on_busy", "if_busy"),
+    ("when_busy", "if_busy"),
+    ("busy", "if_busy"),
 ];
 
 /// Validated arguments. A key the user left out is `None`: the expansion
 /// then calls no builder method for it, and the runtime's default applies.
 pub(crate) struct Args {
+    /// The name, braces unescaped, when it has no placeholder; else the
+    /// literal's text.
     pub(crate) name: String,
     /// The literal the name was written as, for errors about this lock.
     pub(crate) name_lit: LitStr,
+    /// The name's placeholders, when it has any: it is then formatted on
+    /// each call (see `template`).
+    pub(crate) template: Option<Template>,
     pub(crate) timeout: Option<Timeout>,
+    /// `min_hold = <seconds>`: finite, not negative, below
+    /// [`mysql_lock_core::UNLIMITED_SECS`].
+    pub(crate) min_hold: Option<f64>,
+    /// `if_busy = "skip"`: a lock busy for the whole timeout makes the
+    /// function return `Ok(None)`; the literal, for errors.
+    pub(crate) skip: Option<LitStr>,
     pub(crate) using: Option<String>,
     /// The path of the runtime crate, `::mysql_lock` unless overridden.
     pub(crate) krate: syn::Path,
+}
+
+impl Args {
+    /// The timeout the lock waits: the one given, else zero with
+    /// `if_busy = "skip"`; `None` for the runtime's default.
+    pub(crate) fn effective_timeout(&self) -> Option<Timeout> {
+        match (self.timeout, &self.skip) {
+            (None, Some(_)) => Some(Timeout::Seconds(0.0)),
+            (timeout, _) => timeout,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -165,6 +199,8 @@ fn example(key: &Ident) -> &'static str {
     match key.unraw().to_string().as_str() {
         "name" => "\"nightly-report\"",
         "timeout" => "2",
+        "min_hold" => "60",
+        "if_busy" => "\"skip\"",
         "using" => "\"default\"",
         _ => "\"::mysql_lock\"",
     }
@@ -208,8 +244,10 @@ impl<T> Setting<T> {
 
 #[derive(Default)]
 struct Config {
-    name: Setting<LitStr>,
+    name: Setting<(LitStr, Parsed)>,
     timeout: Setting<Timeout>,
+    min_hold: Setting<f64>,
+    skip: Setting<LitStr>,
     using: Setting<String>,
     krate: Setting<syn::Path>,
     /// A likely attempt at `name` was reported (a misspelled key, or a name
@@ -223,6 +261,8 @@ impl Config {
         match key.unraw().to_string().as_str() {
             "name" => self.set_name(key, value),
             "timeout" => self.set_timeout(key, value),
+            "min_hold" => self.min_hold.set(key, value, parse_min_hold),
+            "if_busy" => self.skip.set(key, value, |value| parse_if_busy(key, value)),
             "using" => self.set_using(key, value),
             "crate" => self.set_crate(key, value),
             _ => {
@@ -234,7 +274,7 @@ impl Config {
     }
 
     fn set_name(&mut self, key: &Ident, value: syn::Result<Expr>) -> syn::Result<()> {
-        self.name.set(key, value, |value| parse_name(key, value))
+        self.name.set(key, value, parse_name)
     }
 
     fn set_timeout(&mut self, key: &Ident, value: syn::Result<Expr>) -> syn::Result<()> {
@@ -253,13 +293,28 @@ impl Config {
         if !self.name.seen && !self.name_misspelled {
             errors.push(missing_name(site));
         }
+        if let (Some(skip), Some(Timeout::Forever)) = (&self.skip.value, self.timeout.value) {
+            errors.push(syn::Error::new_spanned(
+                skip,
+                "`if_busy = \"skip\"` with `timeout = \"forever\"` would never skip: the wait \
+                 never runs out; remove `timeout` to skip at once when the lock is busy, or \
+                 give a number of seconds to wait before skipping",
+            ));
+        }
         errors.finish()?;
         // Only `None` when an error was recorded above.
-        let name_lit = self.name.value.ok_or_else(|| missing_name(site))?;
+        let (name_lit, parsed) = self.name.value.ok_or_else(|| missing_name(site))?;
+        let (name, template) = match parsed {
+            Parsed::Constant(name) => (name, None),
+            Parsed::Template(template) => (name_lit.value(), Some(template)),
+        };
         Ok(Args {
-            name: name_lit.value(),
+            name,
             name_lit,
+            template,
             timeout: self.timeout.value,
+            min_hold: self.min_hold.value,
+            skip: self.skip.value,
             using: self.using.value,
             krate: self.krate.value.unwrap_or_else(default_crate_path),
         })
@@ -308,7 +363,7 @@ fn suggest(written: &str) -> Option<&'static str> {
 
 /// Optimal string alignment distance: insertions, deletions, substitutions
 /// and swaps of two neighbours each count one.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     // rows[i][j]: distance between the first i chars of a and first j of b.
@@ -349,12 +404,172 @@ fn string_literal<'a>(key: &Ident, value: &'a Expr) -> syn::Result<&'a LitStr> {
     }
 }
 
-/// A name the runtime accepts: its checks, with its messages.
-fn parse_name(key: &Ident, value: &Expr) -> syn::Result<LitStr> {
-    let lit = string_literal(key, value)?;
-    match mysql_lock_core::check_name(&lit.value()) {
-        Ok(()) => Ok(lit.clone()),
+const NAME_FORMS: &str = "`name` expects a string literal, as in `name = \"nightly-report\"`, \
+                          or a template naming the function's parameters, as in \
+                          `name = \"invoice:{id}\"` (formatted with `Display` on each call)";
+
+/// A name the runtime accepts (its checks, with its messages), or a
+/// template whose fixed text it may accept.
+fn parse_name(value: &Expr) -> syn::Result<(LitStr, Parsed)> {
+    let lit = match peel(value) {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => lit,
+        Expr::Macro(mac) => return Err(name_macro(mac)),
+        Expr::Lit(other) => return Err(syn::Error::new_spanned(other, NAME_FORMS)),
+        other => {
+            let message = format!("{NAME_FORMS}; constants and expressions are not accepted here");
+            return Err(syn::Error::new_spanned(other, message));
+        }
+    };
+    let parsed = template::parse(&lit.value()).map_err(|messages| {
+        let mut errors = Errors::default();
+        for message in messages {
+            errors.push(syn::Error::new_spanned(lit, message));
+        }
+        match errors.finish() {
+            Err(error) => error,
+            Ok(()) => unreachable!("parse fails with a reason"),
+        }
+    })?;
+    let fixed_text = match &parsed {
+        Parsed::Constant(name) => mysql_lock_core::check_name(name),
+        Parsed::Template(template) => template.check_fixed_text(),
+    };
+    match fixed_text {
+        Ok(()) => Ok((lit.clone(), parsed)),
         Err(reason) => Err(syn::Error::new_spanned(lit, reason)),
+    }
+}
+
+/// `name = format!("invoice:{}", id)` and other macros: the template
+/// that does it, when it can be read off.
+fn name_macro(mac: &syn::ExprMacro) -> syn::Error {
+    let macro_name = mac
+        .mac
+        .path
+        .segments
+        .last()
+        .map(|last| last.ident.to_string());
+    let template = match macro_name.as_deref() {
+        Some("format") => format_as_template(&mac.mac.tokens),
+        Some("concat") => concatenated(&mac.mac.tokens),
+        _ => None,
+    };
+    let advice = match template {
+        Some(template) => format!("write `name = {template}`"),
+        None => "as in `name = \"invoice:{id}\"`".to_owned(),
+    };
+    let message = format!(
+        "`name` takes a string literal, not a macro call: the attribute formats the name \
+         itself on each call, with `Display`, from placeholders naming the function's \
+         parameters (or fields of `self`); {advice}"
+    );
+    syn::Error::new_spanned(mac, message)
+}
+
+/// `"invoice:{id}"` for the arguments of `format!("invoice:{}", id)` or
+/// `format!("invoice:{id}")`, when each argument is a parameter or a field.
+fn format_as_template(tokens: &TokenStream) -> Option<String> {
+    let parser = syn::punctuated::Punctuated::<Expr, Token![,]>::parse_terminated;
+    let args = parser.parse2(tokens.clone()).ok()?;
+    let mut args = args.iter();
+    let Expr::Lit(ExprLit {
+        lit: Lit::Str(format),
+        ..
+    }) = args.next()?
+    else {
+        return None;
+    };
+    let format = format.value();
+    let mut out = String::new();
+    let mut chars = format.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                out.push_str("{{");
+            }
+            '{' => {
+                let mut inside = String::new();
+                for c in chars.by_ref() {
+                    if c == '}' {
+                        break;
+                    }
+                    inside.push(c);
+                }
+                if inside.is_empty() {
+                    out.push('{');
+                    out.push_str(&field_path(args.next()?)?);
+                    out.push('}');
+                } else if inside.contains([':', '}']) || inside.bytes().all(|b| b.is_ascii_digit())
+                {
+                    return None;
+                } else {
+                    out.push('{');
+                    out.push_str(&inside);
+                    out.push('}');
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    if args.next().is_some() {
+        return None;
+    }
+    Some(format!("{out:?}"))
+}
+
+/// The literal `concat!` of string literals makes, braces escaped.
+fn concatenated(tokens: &TokenStream) -> Option<String> {
+    let parser = syn::punctuated::Punctuated::<LitStr, Token![,]>::parse_terminated;
+    let parts = parser.parse2(tokens.clone()).ok()?;
+    let text: String = parts.iter().map(LitStr::value).collect();
+    Some(format!("{:?}", text.replace('{', "{{").replace('}', "}}")))
+}
+
+/// `id`, `self.tenant`, `order.0`, `&id`: as a placeholder's text.
+fn field_path(expr: &Expr) -> Option<String> {
+    match peel(expr) {
+        Expr::Path(path) if path.qself.is_none() => Some(path.path.get_ident()?.to_string()),
+        Expr::Field(field) => {
+            let base = field_path(&field.base)?;
+            let member = match &field.member {
+                syn::Member::Named(ident) => ident.to_string(),
+                syn::Member::Unnamed(index) => index.index.to_string(),
+            };
+            Some(format!("{base}.{member}"))
+        }
+        Expr::Reference(reference) => field_path(&reference.expr),
+        _ => None,
+    }
+}
+
+const IF_BUSY_FORMS: &str = "`if_busy` expects `\"skip\"`: the function then returns `Ok(None)` \
+                             when another holder keeps the lock for the whole timeout (zero \
+                             unless given); leave `if_busy` out to return \
+                             `Err(mysql_lock::Error::Timeout { .. })` instead";
+
+fn parse_if_busy(key: &Ident, value: &Expr) -> syn::Result<LitStr> {
+    let lit = match peel(value) {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => lit,
+        Expr::Lit(_) => {
+            let message = format!("{IF_BUSY_FORMS}; write `{key} = \"skip\"`");
+            return Err(syn::Error::new_spanned(value, message));
+        }
+        other => {
+            let message =
+                format!("{IF_BUSY_FORMS}; constants and expressions are not accepted here");
+            return Err(syn::Error::new_spanned(other, message));
+        }
+    };
+    if lit.value() == "skip" {
+        Ok(lit.clone())
+    } else {
+        let message = format!("{IF_BUSY_FORMS}; found {}", lit.token());
+        Err(syn::Error::new_spanned(lit, message))
     }
 }
 
@@ -385,13 +600,79 @@ fn parse_crate(key: &Ident, value: &Expr) -> syn::Result<syn::Path> {
 const TIMEOUT_FORMS: &str = "`timeout` expects a number of seconds, as in `timeout = 2` or \
                              `timeout = 0.5`, or `timeout = \"forever\"` to wait without limit";
 
+const MIN_HOLD_FORMS: &str = "`min_hold` expects a number of seconds, as in `min_hold = 60` or \
+                              `min_hold = 0.5`: the lock stays held at least that long from \
+                              its acquisition, even when the function returns sooner";
+
+/// The keys whose value is a number of seconds.
+#[derive(Clone, Copy, PartialEq)]
+enum SecondsKey {
+    Timeout,
+    MinHold,
+}
+
+impl SecondsKey {
+    fn key(self) -> &'static str {
+        match self {
+            SecondsKey::Timeout => "timeout",
+            SecondsKey::MinHold => "min_hold",
+        }
+    }
+
+    fn forms(self) -> &'static str {
+        match self {
+            SecondsKey::Timeout => TIMEOUT_FORMS,
+            SecondsKey::MinHold => MIN_HOLD_FORMS,
+        }
+    }
+
+    fn negative(self) -> &'static str {
+        match self {
+            SecondsKey::Timeout => {
+                "the timeout must not be negative: write `timeout = 0` to try once \
+                 without waiting, or `timeout = \"forever\"` to wait without limit"
+            }
+            SecondsKey::MinHold => {
+                "`min_hold` must not be negative: give the seconds the lock stays held at \
+                 least, from its acquisition, as in `min_hold = 60`; leave it out to release \
+                 the lock when the function returns"
+            }
+        }
+    }
+
+    fn forever(self) -> &'static str {
+        match self {
+            SecondsKey::Timeout => "to wait without limit, write `timeout = \"forever\"`",
+            SecondsKey::MinHold => {
+                "`min_hold` can't be \"forever\": the lock would never be released while the \
+                 process lives; give a number of seconds, as in `min_hold = 3600`"
+            }
+        }
+    }
+}
+
 fn parse_timeout(value: &Expr) -> syn::Result<Timeout> {
+    parse_seconds(SecondsKey::Timeout, value)
+}
+
+fn parse_min_hold(value: &Expr) -> syn::Result<f64> {
+    match parse_seconds(SecondsKey::MinHold, value)? {
+        Timeout::Seconds(secs) => Ok(secs),
+        // Only `timeout` accepts "forever".
+        Timeout::Forever => Err(syn::Error::new_spanned(
+            value,
+            SecondsKey::MinHold.forever(),
+        )),
+    }
+}
+
+fn parse_seconds(key: SecondsKey, value: &Expr) -> syn::Result<Timeout> {
     match peel(value) {
         Expr::Lit(ExprLit { lit, .. }) => match lit {
-            Lit::Int(int) => seconds(lit, int.base10_digits(), int.suffix()),
-            Lit::Float(float) => seconds(lit, float.base10_digits(), float.suffix()),
-            Lit::Str(string) => timeout_from_string(string),
-            _ => Err(syn::Error::new_spanned(lit, TIMEOUT_FORMS)),
+            Lit::Int(int) => seconds(key, lit, int.base10_digits(), int.suffix()),
+            Lit::Float(float) => seconds(key, lit, float.base10_digits(), float.suffix()),
+            Lit::Str(string) => seconds_from_string(key, string),
+            _ => Err(syn::Error::new_spanned(lit, key.forms())),
         },
         Expr::Unary(ExprUnary {
             op: UnOp::Neg(_),
@@ -405,70 +686,78 @@ fn parse_timeout(value: &Expr) -> syn::Result<Timeout> {
             })
         ) =>
         {
-            Err(syn::Error::new_spanned(
-                value,
-                "the timeout must not be negative: write `timeout = 0` to try once \
-                 without waiting, or `timeout = \"forever\"` to wait without limit",
-            ))
+            Err(syn::Error::new_spanned(value, key.negative()))
         }
         other => Err(syn::Error::new_spanned(
             other,
-            format!("{TIMEOUT_FORMS}; constants and expressions are not accepted here"),
+            format!(
+                "{}; constants and expressions are not accepted here",
+                key.forms()
+            ),
         )),
     }
 }
 
 /// Seconds from the digits of a number literal (in base 10, without `_`).
-fn seconds(lit: &Lit, digits: &str, suffix: &str) -> syn::Result<Timeout> {
+fn seconds(key: SecondsKey, lit: &Lit, digits: &str, suffix: &str) -> syn::Result<Timeout> {
     let error = |message: String| Err(syn::Error::new_spanned(lit, message));
+    let forms = key.forms();
+    let name = key.key();
     // An integer or float literal always has digits that parse; a huge one
     // parses as infinity, caught below.
     let Ok(secs) = digits.parse::<f64>() else {
-        return error(TIMEOUT_FORMS.to_owned());
+        return error(forms.to_owned());
     };
     match suffix {
         "" | "f32" | "f64" | "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16"
         | "i32" | "i64" | "i128" | "isize" => {}
         "s" | "sec" | "secs" => {
             return error(format!(
-                "`timeout` is a number of seconds, without unit: write `timeout = {digits}`"
+                "`{name}` is a number of seconds, without unit: write `{name} = {digits}`"
             ));
         }
         "ms" => {
             return error(format!(
-                "`timeout` is a number of seconds: write `timeout = {}` for {digits} ms",
+                "`{name}` is a number of seconds: write `{name} = {}` for {digits} ms",
                 secs / 1000.0
             ));
         }
         other => {
-            return error(format!("unexpected suffix `{other}`: {TIMEOUT_FORMS}"));
+            return error(format!("unexpected suffix `{other}`: {forms}"));
         }
     }
     if mysql_lock_core::is_unlimited(secs) {
-        return error(format!(
-            "timeout `{lit}` is too long: from 100000000 seconds (about 3 years) on, \
-             the lock is awaited without limit; to mean that, write `timeout = \"forever\"`",
-            lit = lit.to_token_stream(),
-        ));
+        let lit = lit.to_token_stream();
+        return error(match key {
+            SecondsKey::Timeout => format!(
+                "timeout `{lit}` is too long: from 100000000 seconds (about 3 years) on, \
+                 the lock is awaited without limit; to mean that, write `timeout = \"forever\"`"
+            ),
+            SecondsKey::MinHold => format!(
+                "min_hold `{lit}` is too long: it must stay under 100000000 seconds (about \
+                 3 years)"
+            ),
+        });
     }
     Ok(Timeout::Seconds(secs))
 }
 
-fn timeout_from_string(lit: &LitStr) -> syn::Result<Timeout> {
+fn seconds_from_string(key: SecondsKey, lit: &LitStr) -> syn::Result<Timeout> {
     let value = lit.value();
-    if value == "forever" {
+    let name = key.key();
+    if value == "forever" && key == SecondsKey::Timeout {
         return Ok(Timeout::Forever);
     }
     let trimmed = value.trim();
     let message = if let Some(secs) = seconds_in_text(trimmed) {
-        format!("`timeout` expects a number of seconds, not a string: write `timeout = {secs}`")
+        format!("`{name}` expects a number of seconds, not a string: write `{name} = {secs}`")
     } else if matches!(
         trimmed.to_ascii_lowercase().as_str(),
         "forever" | "infinite" | "infinity" | "inf" | "never" | "none" | "unlimited" | "max"
     ) {
-        "to wait without limit, write `timeout = \"forever\"`".to_owned()
+        key.forever().to_owned()
     } else {
-        format!("{TIMEOUT_FORMS}; found {}", lit.token())
+        format!("{}; found {}", key.forms(), lit.token())
     };
     Err(syn::Error::new_spanned(lit, message))
 }
@@ -615,6 +904,66 @@ mod tests {
         assert_eq!(parse_ok(quote!(name = #longest)).name, longest);
         assert!(messages(quote!(name = NAME))[0].contains("constants and expressions"));
         assert!(messages(quote!(name = 1))[0].contains("expects a string literal"));
+    }
+
+    #[test]
+    fn templates_min_hold_and_skip() {
+        let args = parse_ok(quote!(
+            name = "invoice:{id}",
+            min_hold = 1.5,
+            if_busy = "skip"
+        ));
+        assert!(args.template.is_some());
+        assert_eq!(args.name, "invoice:{id}");
+        assert_eq!(args.min_hold, Some(1.5));
+        assert!(args.skip.is_some());
+        assert_eq!(args.effective_timeout(), Some(Timeout::Seconds(0.0)));
+        let args = parse_ok(quote!(name = "a{{b}}", if_busy = "skip", timeout = 2));
+        assert!(args.template.is_none());
+        assert_eq!(args.name, "a{b}");
+        assert_eq!(args.effective_timeout(), Some(Timeout::Seconds(2.0)));
+        for (tokens, expected) in [
+            (quote!(name = "a\0{id}"), "NUL"),
+            (quote!(name = "{id"), "unclosed `{id`"),
+            (
+                quote!(name = format!("inv:{}-{}", self.t, &id)),
+                "write `name = \"inv:{self.t}-{id}\"`",
+            ),
+            (
+                quote!(name = format!("inv:{id}")),
+                "write `name = \"inv:{id}\"`",
+            ),
+            (
+                quote!(name = format!("inv:{}", id + 1)),
+                "as in `name = \"invoice:{id}\"`",
+            ),
+            (
+                quote!(name = concat!("a", "{b}")),
+                "write `name = \"a{{b}}\"`",
+            ),
+            (quote!(min_hold = "forever"), "can't be \"forever\""),
+            (quote!(min_hold = -1), "`min_hold` must not be negative"),
+            (quote!(min_hold = 1e9), "min_hold `1e9` is too long"),
+            (quote!(min_hold = "60s"), "write `min_hold = 60`"),
+            (quote!(min_hold = 2s), "write `min_hold = 2`"),
+            (quote!(if_busy = "wait"), "found \"wait\""),
+            (quote!(if_busy = skip), "constants and expressions"),
+            (
+                quote!(if_busy = "skip", timeout = "forever"),
+                "would never skip",
+            ),
+        ] {
+            let sets_name = tokens.to_string().starts_with("name");
+            let all = if sets_name {
+                messages(tokens.clone())
+            } else {
+                messages(quote!(name = "j", #tokens))
+            };
+            assert_eq!(all.len(), 1, "{tokens}: {all:?}");
+            assert!(all[0].contains(expected), "{tokens}: {}", all[0]);
+        }
+        let long = format!("{{id}}{}", "x".repeat(mysql_lock_core::MAX_NAME_BYTES + 1));
+        assert!(messages(quote!(name = #long))[0].contains("at most MAX_NAME_BYTES"));
     }
 
     #[test]

@@ -18,6 +18,12 @@
 //! }
 //! ```
 //!
+//! A name with placeholders (`name = "invoice:{id}"`) keeps one static
+//! lock for the alias, timeout and minimum hold time, and each call takes
+//! `LOCK.with_name(::std::format!("invoice:{}", &id))`, formatted before
+//! the body runs. With `if_busy = "skip"`, the lock is taken by
+//! `acquire_or_skip`, and a busy lock returns `Ok(None)`.
+//!
 //! `run` calls the closure, then releases the guard; when the lock was lost
 //! while the body ran, a successful result becomes `Err(from(LockLost))`.
 //! The body is a closure so that every way out of it (its end, `return`,
@@ -54,15 +60,16 @@
 //! first: each lock's closure takes the next lock, so they are taken in
 //! the order written and released in reverse.
 
+use mysql_lock_core::DEFAULT_ALIAS;
 use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
-use syn::{Attribute, Meta, ReturnType};
+use syn::{Attribute, Meta, ReturnType, Signature};
 
 use crate::args::{self, Args, Timeout};
 use crate::errors::Errors;
 use crate::item::{self, Body, LockedFn};
 use crate::nesting::{self, Shape};
-use crate::{locks, validate};
+use crate::{locks, template, validate};
 
 /// `#[mysql_lock(args)] item`. On a mistake in the arguments or the item:
 /// the item unchanged, so that the rest of the crate still type-checks,
@@ -87,8 +94,14 @@ pub(crate) fn mysql_lock(args: TokenStream, item: TokenStream) -> TokenStream {
         errors.push(item::not_a_function(item.clone()));
         None
     };
-    let well_formed = errors.is_empty();
     let stack: Vec<Args> = stack.into_iter().flatten().collect();
+    if let Some(func) = &func {
+        for args in &stack {
+            errors.take(validate::check_args(args, &func.sig));
+        }
+        same_templates(&stack, &func.sig.ident, &mut errors);
+    }
+    let well_formed = errors.is_empty();
     let shape = match &func {
         Some(func) => nesting::check(&stack, func, &mut errors),
         None => Shape::default(),
@@ -103,6 +116,36 @@ pub(crate) fn mysql_lock(args: TokenStream, item: TokenStream) -> TokenStream {
         tokens.extend(error.into_compile_error());
     }
     tokens
+}
+
+/// Two stacked attributes with the same template on the same alias: the
+/// same arguments, formatted one after the other before the body runs,
+/// make the same name, so the second would always be `Error::Reentrant`.
+/// (Constant names are compared by `nesting`; a template and any other
+/// name may or may not be equal, and are left to the runtime.)
+fn same_templates(stack: &[Args], function: &Ident, errors: &mut Errors) {
+    let alias = |args: &Args| {
+        args.using
+            .clone()
+            .unwrap_or_else(|| DEFAULT_ALIAS.to_owned())
+    };
+    for (i, args) in stack.iter().enumerate() {
+        let Some(template) = &args.template else {
+            continue;
+        };
+        let repeated = stack[..i].iter().any(|earlier| {
+            earlier.template.as_ref() == Some(template) && alias(earlier) == alias(args)
+        });
+        if repeated {
+            let message = format!(
+                "`{function}` takes lock {:?} twice: both #[mysql_lock] format the name from \
+                 the same arguments, so the second would fail at run time with \
+                 `Error::Reentrant`; remove one of them",
+                args.name_lit.value()
+            );
+            errors.push(syn::Error::new_spanned(&args.name_lit, message));
+        }
+    }
 }
 
 /// Removes the `#[mysql_lock]` attributes from `attrs`, and returns them.
@@ -169,14 +212,14 @@ fn gen_function(stack: &[Args], func: LockedFn, shape: &Shape) -> TokenStream {
     let body = if is_track_caller(&attrs) || shape.bare_return {
         let take_locks = stack
             .iter()
-            .map(|args| gen_take_lock(args, &names, &at_return_type));
+            .map(|args| gen_take_lock(args, &names, &at_return_type, &sig));
         quote!(#items #(#take_locks)* #stmts)
     } else {
         // The first lock's closure takes the second, and so on: each is
         // released after the body and the locks taken after it.
         let mut body = quote!(#items #stmts);
         for args in stack.iter().rev() {
-            let take_lock = gen_take_lock(args, &names, &at_return_type);
+            let take_lock = gen_take_lock(args, &names, &at_return_type, &sig);
             let run = gen_run(
                 args,
                 &names,
@@ -218,7 +261,17 @@ fn is_track_caller(attrs: &[Attribute]) -> bool {
 /// inner block, where they shadow the user's items instead of clashing
 /// with them. The static names no generic parameter, so one lock serves
 /// every instantiation of a generic function.
-fn gen_take_lock(args: &Args, names: &Names, at_return_type: &ReturnTypeSpans) -> TokenStream {
+///
+/// A name with placeholders is formatted here, before the body runs (no
+/// argument has been moved), and taken as `LOCK.with_name(name)`, which
+/// shares the static's alias look-up. With `if_busy = "skip"`, a busy
+/// lock returns `Ok(None)`.
+fn gen_take_lock(
+    args: &Args,
+    names: &Names,
+    at_return_type: &ReturnTypeSpans,
+    sig: &Signature,
+) -> TokenStream {
     let site = Span::mixed_site();
     let Names {
         returns,
@@ -238,6 +291,35 @@ fn gen_take_lock(args: &Args, names: &Names, at_return_type: &ReturnTypeSpans) -
         names,
     );
     let from_path = at_return_type.cover(quote!(::core::convert::From::from));
+    let lock_ref = match &args.template {
+        Some(template) => {
+            let name = template::format_call(template, &args.name_lit, sig);
+            quote_spanned!(site=> &#lock_static.with_name(#name))
+        }
+        None => quote_spanned!(site=> &#lock_static),
+    };
+    let take = if args.skip.is_some() {
+        // At the return type: when it is an alias of a `Result` of
+        // something else, the compiler says so there ("expected `()`,
+        // found `Option<_>`"). (`validate` reports `Result<X, E>`.)
+        let skipped = at_return_type.cover(quote!(::core::result::Result::Ok(
+            ::core::option::Option::None
+        )));
+        quote_spanned! {site=>
+            match #private::acquire_or_skip(#lock_ref) {
+                ::core::result::Result::Ok(::core::option::Option::Some(#acquired)) => #acquired,
+                ::core::result::Result::Ok(::core::option::Option::None) => return #skipped,
+                ::core::result::Result::Err(#error) => return #lock_failed,
+            }
+        }
+    } else {
+        quote_spanned! {site=>
+            match #private::acquire(#lock_ref) {
+                ::core::result::Result::Ok(#acquired) => #acquired,
+                ::core::result::Result::Err(#error) => return #lock_failed,
+            }
+        }
+    };
 
     quote_spanned! {site=>
         let #returns = ::core::marker::PhantomData;
@@ -246,29 +328,33 @@ fn gen_take_lock(args: &Args, names: &Names, at_return_type: &ReturnTypeSpans) -
             use #krate::__private as #private;
             static #lock_static: #private::LazyLock<#private::Lock> =
                 #private::LazyLock::new(|| #lock);
-            match #private::acquire(&#lock_static) {
-                ::core::result::Result::Ok(#acquired) => #acquired,
-                ::core::result::Result::Err(#error) => return #lock_failed,
-            }
+            #take
         };
     }
 }
 
 /// `Lock::new(name)`, with a builder call for each argument the user gave
-/// (`.timeout(..)` or `.wait_forever()`, `.using(..)`): the runtime's
-/// defaults apply to the others.
+/// (`.timeout(..)` or `.wait_forever()`, `.min_hold(..)`, `.using(..)`;
+/// `if_busy = "skip"` without a timeout is a zero timeout): the runtime's
+/// defaults apply to the others. For a name with placeholders, `name` is
+/// the template as written, never taken: each call takes a lock made from
+/// this one by `with_name`.
 fn gen_lock(args: &Args) -> TokenStream {
     let site = Span::mixed_site();
     let private = Ident::new("__mysql_lock_private", site);
     let name = Literal::string(&args.name);
     let mut lock = quote_spanned!(site=> #private::Lock::new(#name));
-    match args.timeout {
+    match args.effective_timeout() {
         Some(Timeout::Seconds(secs)) => {
             let secs = Literal::f64_suffixed(secs);
             lock.extend(quote_spanned!(site=> .timeout(#private::Duration::from_secs_f64(#secs))));
         }
         Some(Timeout::Forever) => lock.extend(quote_spanned!(site=> .wait_forever())),
         None => {}
+    }
+    if let Some(secs) = args.min_hold {
+        let secs = Literal::f64_suffixed(secs);
+        lock.extend(quote_spanned!(site=> .min_hold(#private::Duration::from_secs_f64(#secs))));
     }
     if let Some(using) = &args.using {
         let using = Literal::string(using);
@@ -584,6 +670,69 @@ mod tests {
         let text = out.block.to_token_stream().to_string();
         assert!(!text.contains("mysql_lock ::"), "{text}");
         assert!(text.contains("deps :: lock :: __private"), "{text}");
+    }
+
+    #[test]
+    fn templates_skip_and_min_hold() {
+        let out = expand(
+            quote!(name = "invoice:{id}/{self.tenant}", min_hold = 1.5),
+            quote!(
+                fn settle(&self, id: u64) -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        );
+        // One static lock for the alias, timeout and minimum hold time...
+        assert_eq!(
+            locks(&out.block),
+            ["\"invoice:{id}/{self.tenant}\".min_hold"]
+        );
+        // ...and a name formatted on each call, before the body.
+        let text = out.block.to_token_stream().to_string();
+        assert!(
+            text.contains(
+                "acquire (& __MYSQL_LOCK . with_name (:: std :: format ! (\"invoice:{}/{}\" \
+                 , & id , & self . tenant)))"
+            ),
+            "{text}"
+        );
+        // Skipping: zero timeout unless given, `Ok(None)` when busy.
+        let out = expand(
+            quote!(name = "sync", if_busy = "skip"),
+            quote!(
+                fn sync() -> Result<Option<()>, E> {
+                    Ok(Some(()))
+                }
+            ),
+        );
+        assert_eq!(locks(&out.block), ["\"sync\".timeout"]);
+        let text = out.block.to_token_stream().to_string();
+        assert!(text.contains("acquire_or_skip (& __MYSQL_LOCK)"), "{text}");
+        assert!(
+            text.contains(
+                "return :: core :: result :: Result :: Ok (:: core :: option :: Option :: None)"
+            ),
+            "{text}"
+        );
+        // A placeholder naming no parameter: the function unexpanded.
+        let out: syn::File = syn::parse2(mysql_lock(
+            quote!(name = "invoice:{idd}"),
+            quote!(
+                fn settle(id: u64) -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        ))
+        .expect("items");
+        let [Item::Fn(func), Item::Macro(error)] = out.items.as_slice() else {
+            panic!("the function and one error");
+        };
+        assert!(run_closure(&func.block.stmts).is_none());
+        assert!(error
+            .mac
+            .tokens
+            .to_string()
+            .contains("did you mean `{id}`?"));
     }
 
     #[test]

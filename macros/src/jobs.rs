@@ -90,7 +90,7 @@ pub(crate) fn jobs(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `items`.
 fn check(items: &[Item], head: TokenStream) -> syn::Result<()> {
     let graph = build(items);
-    if graph.nodes.iter().all(|node| node.locks.is_empty()) {
+    if graph.nodes.iter().all(|node| node.locks.is_empty()) && !locks::any_lock_attr(items) {
         // Not one lock held: the checks would pass in silence, whatever
         // the module does. Most likely the attribute has a name the macro
         // can't see.

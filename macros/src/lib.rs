@@ -33,6 +33,7 @@ mod nesting;
 mod scan;
 mod scopes;
 mod syntax;
+mod template;
 mod validate;
 
 use proc_macro::TokenStream;
@@ -64,11 +65,23 @@ use proc_macro::TokenStream;
 ///
 /// - `name = "..."` (required): the lock's name, a non-empty string literal
 ///   without NUL byte. Every function (and every `mysql_lock::Lock`) using
-///   the same name and database excludes the others.
+///   the same name and database excludes the others. It may name the
+///   function's arguments: `name = "invoice:{id}"` (see
+///   [Per-entity locks](#per-entity-locks-names-from-the-arguments)); write
+///   `{{` and `}}` for literal braces.
 /// - `timeout = ...`: how long to wait for the lock, in seconds: an integer
 ///   or float literal, like `2` or `0.5`; `0` tries once without waiting;
-///   `"forever"` waits without limit. Default: `10`. Anything under 10^8
-///   seconds (about 3 years); longer is written `"forever"`.
+///   `"forever"` waits without limit. Default: `10` (`0` with
+///   `if_busy = "skip"`). Anything under 10^8 seconds (about 3 years);
+///   longer is written `"forever"`.
+/// - `if_busy = "skip"`: when another holder keeps the lock for the whole
+///   timeout, the function returns `Ok(None)` instead of
+///   `Err(E::from(Error::Timeout { .. }))`; it must return
+///   `Result<Option<T>, E>` (see [Scheduled jobs](#scheduled-jobs-skip-and-hold-at-least)).
+/// - `min_hold = ...`: the lock stays held at least this many seconds from
+///   its acquisition, even when the function returns sooner
+///   (`mysql_lock::Lock::min_hold`, ShedLock's `lockAtLeastFor`); the same
+///   number forms as `timeout`, but never `"forever"`. Default: `0`.
 /// - `using = "..."`: the alias of the database to lock on, as registered
 ///   with `mysql_lock::register`. Default: `"default"`.
 /// - `crate = "..."`: the path of the `mysql_lock` crate, when it is not
@@ -100,6 +113,29 @@ use proc_macro::TokenStream;
 /// `anyhow::Result<T>` are fine, and so is `impl Trait` inside the
 /// `Result`: `-> Result<impl Iterator<Item = u32>, E>`.
 ///
+/// **Lazy values run unlocked.** The lock covers the body, not what the
+/// caller does with its value: a returned iterator adapter, closure or
+/// future does its work when the caller uses it, after the lock was
+/// released. `Ok((0..n).map(|i| charge(i)))` charges nobody under the
+/// lock; collect inside the body instead:
+///
+/// ```no_run
+/// use mysql_lock::{mysql_lock, Error};
+///
+/// # fn charge(i: u32) -> u32 { i }
+/// #[mysql_lock(name = "billing")]
+/// fn charge_all(n: u32) -> Result<impl Iterator<Item = u32>, Error> {
+///     // `collect` runs `charge` now, while the lock is held; returning
+///     // the `map` itself would run it later, unlocked.
+///     let charged: Vec<u32> = (0..n).map(charge).collect();
+///     Ok(charged.into_iter())
+/// }
+/// ```
+///
+/// A sync function returning a future (`impl Future`, `Pin<Box<dyn
+/// Future>>`, `BoxFuture`, also inside the `Result`) is refused at compile
+/// time for that reason.
+///
 /// The body runs in a closure (`move`, called once), so `return` and `?`
 /// in it leave the body, and the lock is released before the function
 /// returns their value. It may move arguments and `self` out, and return
@@ -112,6 +148,93 @@ use proc_macro::TokenStream;
 /// body runs: they are taken in the order written (top first) and
 /// released in reverse.
 ///
+/// # Per-entity locks: names from the arguments
+///
+/// A name may hold placeholders: `{id}` names a parameter of the function
+/// (bound to a plain identifier: `id: u64`, `mut id: u64`), `{self.tenant}`
+/// a field of `self`, `{order.id}` or `{pair.0}` a field of a parameter.
+/// Each call formats the name with `Display` before the body runs (so no
+/// argument has been moved yet) and takes the lock of that name: calls
+/// with different values run in parallel, calls with equal values exclude
+/// each other, across processes and machines too.
+///
+/// ```no_run
+/// use mysql_lock::{mysql_lock, Error};
+///
+/// struct Ledger {
+///     tenant: String,
+/// }
+///
+/// impl Ledger {
+///     // "invoice:acme:42" and "invoice:acme:43" are two locks.
+///     #[mysql_lock(name = "invoice:{self.tenant}:{id}", timeout = 2)]
+///     fn settle(&self, id: u64, amount_cents: i64) -> Result<i64, Error> {
+///         Ok(amount_cents)
+///     }
+/// }
+/// ```
+///
+/// A placeholder that names no parameter is a compile error that lists
+/// them; `Debug` and format specs (`{id:?}`) are refused, as is
+/// `name = format!(..)`, whose equivalent template the error shows.
+/// A formatted name the runtime refuses (empty, with a NUL byte, over
+/// `mysql_lock::MAX_NAME_BYTES`) is `Err(E::from(Error::InvalidName { .. }))`,
+/// the body not run, never a panic. The function keeps one `Lock` for the
+/// alias, timeout and minimum hold time; each call only formats the name
+/// (tens of nanoseconds, no extra round trip).
+///
+/// A name with placeholders is not compared at compile time with other
+/// functions' locks (their arguments are other values): taking one while
+/// the thread holds it already is the runtime's `Error::Reentrant`, at
+/// once. Only the same template stacked twice on one function, which is
+/// always the same name, is a compile error.
+///
+/// # Scheduled jobs: skip, and hold at least
+///
+/// A job that several workers (or machines) are scheduled to run, and that
+/// must run once: `if_busy = "skip"` makes the function return `Ok(None)`
+/// when another worker holds the lock, at once (or after `timeout`, when
+/// given), without an error to match on. The body returns
+/// `Result<Option<T>, E>` itself, `Ok(Some(..))` when it ran: the caller
+/// tells "skipped" (`Ok(None)`) from "ran" (`Ok(Some(..))`) from "failed"
+/// (`Err`: every other lock error, such as the database being down, stays
+/// an error).
+///
+/// `min_hold` keeps the lock at least that long from its acquisition,
+/// even when the job ends sooner: a worker whose clock is a little behind,
+/// and that fires the same run a moment later, finds the lock still held
+/// and skips. The caller is not held up: the function returns at once,
+/// and a background thread releases the lock when the time is up (a
+/// process that exits meanwhile frees it at once: the server ends its
+/// session). Until then the lock is busy for everyone, the same thread
+/// too.
+///
+/// ```no_run
+/// use mysql_lock::{mysql_lock, Error};
+///
+/// # fn sync_accounts() -> Result<usize, Error> { Ok(0) }
+/// // Fired every hour on each machine: runs once an hour in the fleet, as
+/// // long as the machines' clocks differ by less than 5 minutes.
+/// #[mysql_lock(name = "hourly-sync", if_busy = "skip", min_hold = 300)]
+/// fn hourly_sync() -> Result<Option<usize>, Error> {
+///     let synced = sync_accounts()?;
+///     Ok(Some(synced))
+/// }
+///
+/// fn on_tick() {
+///     match hourly_sync() {
+///         Ok(Some(synced)) => println!("synced {synced} accounts"),
+///         Ok(None) => println!("another worker has it; skipped"),
+///         Err(err) => eprintln!("sync failed: {err}"),
+///     }
+/// }
+/// ```
+///
+/// A return type that is a `Result` of something other than an `Option`
+/// is a compile error at the return type. `if_busy = "skip"` with
+/// `timeout = "forever"` (which never skips) is refused, and so is
+/// `min_hold = "forever"`.
+///
 /// The lock belongs to the calling thread (see `mysql_lock::Lock`):
 /// calling a locked function from inside itself, or from another function
 /// holding the same lock, returns `Error::Reentrant` at once.
@@ -119,8 +242,10 @@ use proc_macro::TokenStream;
 /// # Re-entrance rejected at compile time
 ///
 /// Where the macro can see it, taking a lock the function already holds is
-/// a compile error, at the place that takes it again. In the function's
-/// body (closures included):
+/// a compile error, at the place that takes it again (names with
+/// placeholders aside: see
+/// [Per-entity locks](#per-entity-locks-names-from-the-arguments)). In the
+/// function's body (closures included):
 ///
 /// - a function declared in it with `#[mysql_lock]` of the same lock;
 /// - `Lock::new("same").acquire()` (or `.try_acquire()`, through
@@ -153,10 +278,12 @@ use proc_macro::TokenStream;
 ///
 /// # Not supported
 ///
-/// `async fn` (the lock blocks its thread; call a locked sync function
-/// through `spawn_blocking`), `const fn`, `extern "C"` functions, functions
-/// without a body, and functions returning `()` or another type that can't
-/// be a `Result`. Each is a compile error that says so.
+/// `async fn` (the lock blocks its thread; async support is coming; until
+/// then, call a locked sync function through `spawn_blocking`), sync
+/// functions returning a future (it would run after the release), `const
+/// fn`, `extern "C"` functions, functions without a body, and functions
+/// returning `()` or another type that can't be a `Result`. Each is a
+/// compile error that says so.
 #[proc_macro_attribute]
 pub fn mysql_lock(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::mysql_lock(args.into(), item.into()).into()

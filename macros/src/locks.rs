@@ -5,11 +5,21 @@
 //! contains `#`) and encodes it otherwise (an encoded name always contains
 //! `#`), after the same database prefix for one alias; so two names reach
 //! the server as one only when they are equal.
+//!
+//! A name with placeholders (`name = "invoice:{id}"`) is a different lock
+//! for each value of its arguments: it is provably the same as nothing
+//! another function takes (the other function's arguments are other
+//! values), so it has no `LockName` and takes part in no re-entrance or
+//! lock-order check across functions; taking one again at run time is the
+//! runtime's `Error::Reentrant`, at once. The one case that is provable,
+//! the same template stacked twice on one function (the same arguments,
+//! formatted one after the other before the body runs), is reported by
+//! the expansion (`expand::same_templates`).
 
 use std::collections::HashSet;
 
 use mysql_lock_core::DEFAULT_ALIAS;
-use syn::{Attribute, LitStr, Meta, UseTree};
+use syn::{Attribute, ImplItem, Item, LitStr, Meta, UseTree};
 
 use crate::args::{self, Args, Timeout};
 
@@ -44,8 +54,12 @@ impl LockName {
         })
     }
 
-    /// The lock an attribute's arguments take.
+    /// The lock an attribute's arguments take; `None` for a name with
+    /// placeholders, which no other function's lock is provably equal to.
     pub(crate) fn of(args: &Args) -> Option<Self> {
+        if args.template.is_some() {
+            return None;
+        }
         LockName::new(&args.name, args.using.as_deref().unwrap_or(DEFAULT_ALIAS))
     }
 
@@ -116,12 +130,14 @@ pub(crate) struct AttrLock {
 }
 
 impl AttrLock {
-    /// The lock `args` take; `None` for a name the runtime refuses.
+    /// The lock `args` take; `None` for a name the runtime refuses, and
+    /// for a name with placeholders (see the module's docs).
     pub(crate) fn of(args: &Args) -> Option<Self> {
         Some(AttrLock {
             lock: LockName::of(args)?,
             lit: args.name_lit.clone(),
-            waits: args.timeout != Some(Timeout::Seconds(0.0)),
+            // `if_busy = "skip"` waits zero unless told otherwise.
+            waits: args.effective_timeout() != Some(Timeout::Seconds(0.0)),
             by_own_name: true,
             krate: args.krate.clone(),
         })
@@ -140,6 +156,28 @@ fn attr_lock(attr: &Attribute, names: &AttrNames) -> Option<AttrLock> {
     let mut taken = AttrLock::of(&args::parse(list.tokens.clone()).ok()?)?;
     taken.by_own_name = is_lock_attr(attr);
     Some(taken)
+}
+
+/// Whether a function of the module `items` (free, or in an impl block)
+/// has a `#[mysql_lock]`, by the names the module's `use`s give it; with
+/// or without a lock the checks compare (a name with placeholders has
+/// none, see the module's docs).
+pub(crate) fn any_lock_attr(items: &[Item]) -> bool {
+    let mut names = AttrNames::default();
+    for item in items {
+        if let Item::Use(item) = item {
+            names.apply_use(&item.tree);
+        }
+    }
+    let marked = |attrs: &[Attribute]| attrs.iter().any(|attr| is_lock_attr_named(attr, &names));
+    items.iter().any(|item| match item {
+        Item::Fn(f) => marked(&f.attrs),
+        Item::Impl(block) => block.items.iter().any(|item| match item {
+            ImplItem::Fn(f) => marked(&f.attrs),
+            _ => false,
+        }),
+        _ => false,
+    })
 }
 
 /// The locks of every `#[mysql_lock]` among `attrs` (by the names in
@@ -169,6 +207,50 @@ mod tests {
         // Another alias may be another server.
         assert_ne!(id("job", "default"), id("job", "other"));
         assert!(LockName::new("", "default").is_none());
+    }
+
+    #[test]
+    fn templates_are_no_provable_lock() {
+        let args = |tokens| args::parse(tokens).expect("valid");
+        assert!(AttrLock::of(&args(quote::quote!(name = "invoice:{id}"))).is_none());
+        // Braces only escaped: one constant name.
+        let constant = AttrLock::of(&args(quote::quote!(name = "a{{b}}"))).expect("constant");
+        assert_eq!(constant.lock.id, id("a{b}", "default"));
+        // Skipping waits zero unless given a timeout.
+        assert!(
+            !AttrLock::of(&args(quote::quote!(name = "j", if_busy = "skip")))
+                .expect("constant")
+                .waits
+        );
+        assert!(
+            AttrLock::of(&args(quote::quote!(
+                name = "j",
+                if_busy = "skip",
+                timeout = 1
+            )))
+            .expect("constant")
+            .waits
+        );
+    }
+
+    #[test]
+    fn lock_attributes_of_a_module() {
+        let items = |tokens| syn::parse2::<syn::File>(tokens).expect("items").items;
+        assert!(any_lock_attr(&items(quote::quote!(
+            #[mysql_lock(name = "a:{id}")]
+            fn f(id: u8) {}
+        ))));
+        assert!(any_lock_attr(&items(quote::quote!(
+            use mysql_lock::mysql_lock as exclusive;
+            impl T {
+                #[exclusive(name = "a:{id}")]
+                fn f(id: u8) {}
+            }
+        ))));
+        assert!(!any_lock_attr(&items(quote::quote!(
+            #[exclusive(name = "a")]
+            fn f() {}
+        ))));
     }
 
     #[test]

@@ -1,12 +1,17 @@
 //! What a function must be for `#[mysql_lock]`: sync, run-time, Rust ABI,
-//! with a body, and returning something that can carry a lock error.
+//! with a body, returning something that can carry a lock error and no
+//! future; and what its arguments ask of it: placeholders naming its
+//! parameters, an `Option` to return for `if_busy = "skip"`.
 
+use proc_macro2::TokenStream;
 use quote::ToTokens;
-use syn::{ReturnType, Signature, Type};
+use syn::{GenericArgument, PathArguments, ReturnType, Signature, Type, TypeParamBound};
 
+use crate::args::Args;
 use crate::errors::Errors;
 use crate::item::LockedFn;
 use crate::syntax::peel_type;
+use crate::template;
 
 const RETURN_RESULT: &str = "#[mysql_lock] functions must return a `Result` whose error type \
                              implements `From<mysql_lock::Error>`, so that failing to take the \
@@ -26,8 +31,8 @@ pub(crate) fn check(func: &LockedFn) -> syn::Result<()> {
     if let Some(token) = &sig.asyncness {
         errors.push(syn::Error::new(
             token.span,
-            "async fn is not supported yet by #[mysql_lock]: taking the lock blocks the \
-             thread, and the lock belongs to the thread that took it; put the attribute on \
+            "async fn is not supported yet by #[mysql_lock] (async support is coming): taking \
+             the lock blocks the thread, and the lock belongs to the thread that took it; put the attribute on \
              a sync function and call it through `tokio::task::spawn_blocking` or similar",
         ));
     }
@@ -50,7 +55,152 @@ pub(crate) fn check(func: &LockedFn) -> syn::Result<()> {
              trait, put it on a default body or on the implementations of this method",
         ));
     }
+    if let ReturnType::Type(_, ty) = &sig.output {
+        if let Some(future) = future_in(ty) {
+            return errors.finish_with(Err(syn::Error::new_spanned(future, RETURNS_FUTURE)));
+        }
+    }
     errors.finish_with(check_return_type(sig))
+}
+
+/// What `args` ask of the function `sig`: every placeholder of the name
+/// names a parameter; with `if_busy = "skip"`, a `Result` of an `Option`.
+pub(crate) fn check_args(args: &Args, sig: &Signature) -> syn::Result<()> {
+    let mut errors = Errors::default();
+    if let Some(template) = &args.template {
+        errors.take(template::check(template, &args.name_lit, sig));
+    }
+    if args.skip.is_some() {
+        errors.take(check_skip_return_type(sig));
+    }
+    errors.finish()
+}
+
+const RETURNS_FUTURE: &str =
+    "#[mysql_lock] can't lock a sync function that returns a future: the future runs when \
+     it is awaited, after the function has returned and released the lock, so its work would \
+     run unlocked. Async support is coming; until then, take the lock inside the future's \
+     code (call a #[mysql_lock] sync function from it through \
+     `tokio::task::spawn_blocking`), or do the work in this function, synchronously, and \
+     call it through `spawn_blocking`";
+
+/// The first future in a return type, also inside `Result<..>`,
+/// `Pin<Box<..>>`, tuples and references: `impl Future`, `dyn Future` (any
+/// path ending in `Future` or `IntoFuture`), `BoxFuture`,
+/// `LocalBoxFuture`. Read from the syntax: a future behind a type alias
+/// is not seen.
+fn future_in(ty: &Type) -> Option<TokenStream> {
+    fn in_bounds<'a>(
+        ty: &Type,
+        bounds: impl IntoIterator<Item = &'a TypeParamBound>,
+    ) -> Option<TokenStream> {
+        for bound in bounds {
+            let TypeParamBound::Trait(bound) = bound else {
+                continue;
+            };
+            let last = bound.path.segments.last()?;
+            if last.ident == "Future" || last.ident == "IntoFuture" {
+                return Some(ty.to_token_stream());
+            }
+            if let Some(found) = in_path_args(&bound.path) {
+                return Some(found);
+            }
+        }
+        None
+    }
+    fn in_path_args(path: &syn::Path) -> Option<TokenStream> {
+        path.segments.iter().find_map(|segment| {
+            let PathArguments::AngleBracketed(args) = &segment.arguments else {
+                return None;
+            };
+            args.args.iter().find_map(|arg| match arg {
+                GenericArgument::Type(ty) => future_in(ty),
+                GenericArgument::AssocType(assoc) => future_in(&assoc.ty),
+                _ => None,
+            })
+        })
+    }
+    match peel_type(ty) {
+        Type::ImplTrait(impl_trait) => in_bounds(ty, &impl_trait.bounds),
+        Type::TraitObject(object) => in_bounds(ty, &object.bounds),
+        Type::Path(path) => {
+            let last = path.path.segments.last()?;
+            if last.ident == "BoxFuture" || last.ident == "LocalBoxFuture" {
+                return Some(ty.to_token_stream());
+            }
+            in_path_args(&path.path)
+        }
+        Type::Reference(reference) => future_in(&reference.elem),
+        Type::Array(array) => future_in(&array.elem),
+        Type::Slice(slice) => future_in(&slice.elem),
+        Type::Tuple(tuple) => tuple.elems.iter().find_map(future_in),
+        _ => None,
+    }
+}
+
+/// `if_busy = "skip"` returns `Ok(None)`: a `Result<X, ..>` whose `X` is
+/// written and is not an `Option` can't hold it. Other return types (an
+/// alias such as `JobResult`) are left to the type checker, which the
+/// expansion asks for a `Result<Option<_>, _>` at the return type.
+fn check_skip_return_type(sig: &Signature) -> syn::Result<()> {
+    let ReturnType::Type(_, ty) = &sig.output else {
+        // Reported by `check`.
+        return Ok(());
+    };
+    let Type::Path(path) = peel_type(ty) else {
+        return Ok(());
+    };
+    let Some(last) = path.path.segments.last() else {
+        return Ok(());
+    };
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return Ok(());
+    };
+    let Some(GenericArgument::Type(first)) = args.args.first() else {
+        return Ok(());
+    };
+    let is_option = matches!(peel_type(first), Type::Path(p)
+        if p.path.segments.last().is_some_and(|last| last.ident == "Option"));
+    if last.ident != "Result" || is_option {
+        return Ok(());
+    }
+    let mut suggestion = path.clone();
+    if let Some(PathArguments::AngleBracketed(args)) = suggestion
+        .path
+        .segments
+        .last_mut()
+        .map(|last| &mut last.arguments)
+    {
+        if let Some(GenericArgument::Type(first)) = args.args.first_mut() {
+            *first = syn::parse_quote!(Option<#first>);
+        }
+    }
+    let message = format!(
+        "`if_busy = \"skip\"` makes the function return `Ok(None)` when another holder has \
+         the lock, so it must return `Result<Option<T>, E>`: write `-> {}`, and end the body \
+         with `Ok(Some(..))`",
+        pretty(&suggestion.to_token_stream())
+    );
+    Err(syn::Error::new_spanned(ty, message))
+}
+
+/// Tokens as a user would write them: `Result<Option<u32>, Error>`.
+fn pretty(tokens: &TokenStream) -> String {
+    let mut text = tokens.to_string();
+    for (from, to) in [
+        (" <", "<"),
+        ("< ", "<"),
+        (" >", ">"),
+        (" ,", ","),
+        (" ::", "::"),
+        (":: ", "::"),
+        ("& ", "&"),
+        ("' ", "'"),
+        ("( )", "()"),
+    ] {
+        text = text.replace(from, to);
+    }
+    text
 }
 
 /// Rejects return types that can never be a `Result`. Everything else is
@@ -115,4 +265,82 @@ fn primitive(path: &syn::Path) -> Option<String> {
     ];
     let ident = path.get_ident()?.to_string();
     PRIMITIVES.contains(&ident.as_str()).then_some(ident)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn future(ty: TokenStream) -> Option<String> {
+        let ty: Type = syn::parse2(ty).expect("a type");
+        future_in(&ty).map(|found| pretty(&found))
+    }
+
+    #[test]
+    fn futures_in_return_types() {
+        use quote::quote;
+        for (ty, found) in [
+            (quote!(impl Future<Output = ()>), "impl Future<Output = ()>"),
+            (
+                quote!(Result<impl std::future::Future<Output = u8>, E>),
+                "impl std::future::Future<Output = u8>",
+            ),
+            (
+                quote!(Pin<Box<dyn Future<Output = ()> + Send>>),
+                "dyn Future<Output = ()> + Send",
+            ),
+            (
+                quote!(anyhow::Result<BoxFuture<'static, u8>>),
+                "BoxFuture<'static, u8>",
+            ),
+            (
+                quote!(Result<(u8, LocalBoxFuture<'_, ()>), E>),
+                "LocalBoxFuture<'_, ()>",
+            ),
+            (quote!(impl IntoFuture), "impl IntoFuture"),
+            (
+                quote!(Result<impl Iterator<Item = BoxFuture<'static, ()>>, E>),
+                "BoxFuture<'static, ()>",
+            ),
+        ] {
+            assert_eq!(future(ty.clone()).as_deref(), Some(found), "{ty}");
+        }
+        for ty in [
+            quote!(Result<impl Iterator<Item = u8>, E>),
+            quote!(Result<Futures, E>),
+            quote!(Result<Box<dyn Fn() -> BoxFuture<'static, ()>>, E>),
+            quote!(Result<FutureReport, E>),
+        ] {
+            assert_eq!(future(ty.clone()), None, "{ty}");
+        }
+    }
+
+    fn skip_error(sig: TokenStream) -> Option<String> {
+        let sig: Signature = syn::parse2(sig).expect("a signature");
+        check_skip_return_type(&sig).err().map(|e| e.to_string())
+    }
+
+    #[test]
+    fn skipping_needs_an_option() {
+        use quote::quote;
+        assert_eq!(skip_error(quote!(fn f() -> Result<Option<u8>, E>)), None);
+        assert_eq!(
+            skip_error(quote!(fn f() -> anyhow::Result<Option<()>>)),
+            None
+        );
+        assert_eq!(skip_error(quote!(fn f() -> std::option::Option<u8>)), None);
+        // Left to the type checker.
+        assert_eq!(skip_error(quote!(fn f() -> JobResult)), None);
+        assert_eq!(skip_error(quote!(fn f() -> JobResult<u8>)), None);
+        let message = skip_error(quote!(fn f() -> Result<(), Error>)).expect("an error");
+        assert!(
+            message.contains("write `-> Result<Option<()>, Error>`"),
+            "{message}"
+        );
+        let message = skip_error(quote!(fn f() -> anyhow::Result<Vec<u8>>)).expect("an error");
+        assert!(
+            message.contains("write `-> anyhow::Result<Option<Vec<u8>>>`"),
+            "{message}"
+        );
+    }
 }

@@ -3,8 +3,11 @@
 //!
 //! The generated code builds its `Lock` with the public builder (only the
 //! arguments the user gave, so the runtime's defaults apply to the rest),
-//! takes it with [`acquire`](crate::__private::acquire), and runs the body
-//! through [`run`](crate::__private::run).
+//! takes it with [`acquire`](crate::__private::acquire) (or
+//! [`acquire_or_skip`](crate::__private::acquire_or_skip)), and runs the
+//! body through [`run`](crate::__private::run). A name with placeholders is
+//! formatted on each call and given to `Lock::with_name` of the function's
+//! lock.
 
 pub use crate::{Error, Lock, LockGuard};
 pub use std::marker::PhantomData;
@@ -15,6 +18,14 @@ pub use std::time::Duration;
 #[inline]
 pub fn acquire(lock: &Lock) -> Result<LockGuard, Error> {
     lock.acquire()
+}
+
+/// Takes the lock of an annotated function with `if_busy = "skip"`:
+/// `Ok(None)` when another session holds it for the whole timeout (the
+/// function then returns `Ok(None)`), without asking who holds it.
+#[inline]
+pub fn acquire_or_skip(lock: &Lock) -> Result<Option<LockGuard>, Error> {
+    lock.acquire_unless_busy(lock.configured_timeout())
 }
 
 /// The value of an annotated function whose lock could not be taken:

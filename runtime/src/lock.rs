@@ -315,9 +315,18 @@ impl Lock {
     /// ```
     #[must_use = "the lock is released as soon as the guard is dropped"]
     pub fn try_acquire(&self) -> Result<Option<LockGuard>, Error> {
+        self.acquire_unless_busy(Duration::ZERO)
+    }
+
+    /// Waits up to `timeout`; `Ok(None)` when the lock stayed busy (for
+    /// `if_busy = "skip"`).
+    pub(crate) fn acquire_unless_busy(
+        &self,
+        timeout: Duration,
+    ) -> Result<Option<LockGuard>, Error> {
         // A busy lock is an answer here, not an error: no question about
         // its holder.
-        match self.acquire_within(Duration::ZERO, false) {
+        match self.acquire_within(timeout, false) {
             Ok(guard) => Ok(Some(guard)),
             Err(Error::Timeout { .. }) => Ok(None),
             Err(err) => Err(err),

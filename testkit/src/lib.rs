@@ -258,13 +258,31 @@ impl PrivateServer {
         if as_root {
             init.arg("--user=root");
         }
-        let status = init
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .map_err(|e| format!("mariadb-install-db: {e}"))?;
-        if !status.success() {
-            return Err(format!("mariadb-install-db failed: {status}"));
+        // One at a time in a process: two bootstraps at once were seen to
+        // fail now and then (tests that each start a server run in
+        // parallel threads). And one retry, on a clean directory.
+        static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one_at_a_time = INSTALLING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let output = init
+                .stdout(Stdio::null())
+                .output()
+                .map_err(|e| format!("mariadb-install-db: {e}"))?;
+            if output.status.success() {
+                break;
+            }
+            if attempt == 2 {
+                return Err(format!(
+                    "mariadb-install-db failed: {}: {}",
+                    output.status,
+                    String::from_utf8_lossy(&output.stderr).trim()
+                ));
+            }
+            let _ = std::fs::remove_dir_all(dir.join("data"));
         }
         let port = free_port().map_err(|e| e.to_string())?;
         // The watchdog outlives this process and stops the server (by its

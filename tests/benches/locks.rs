@@ -19,6 +19,14 @@ fn annotated() -> Result<(), mysql_lock::Error> {
     Ok(())
 }
 
+/// ...the same with a name formatted from its argument on each call (one
+/// `format!` and `Lock::with_name`)...
+#[mysql_lock(name = "bench-annotated-{id}", timeout = 60, using = "bench")]
+fn templated(id: u32) -> Result<(), mysql_lock::Error> {
+    let _ = id;
+    Ok(())
+}
+
 /// ...and the same by hand with `Lock`: take, run, release and report a
 /// lost lock.
 fn by_hand() -> Result<(), mysql_lock::Error> {
@@ -422,6 +430,10 @@ fn uncontended(settings: &Settings) {
                 "the same by hand with Lock",
                 &mut library_variant(&annotated_lock, settings.pin, || by_hand().unwrap()),
             ),
+            (
+                "#[mysql_lock(name = \"..-{id}\")] function",
+                &mut library_variant(&annotated_lock, settings.pin, || templated(7).unwrap()),
+            ),
         ],
     );
     table(&results);
@@ -434,6 +446,11 @@ fn uncontended(settings: &Settings) {
     println!(
         "\nthe attribute's run-time cost: #[mysql_lock] ÷ by hand = {:.3}",
         ratio("#[mysql_lock] function") / ratio("the same by hand with Lock")
+    );
+    println!(
+        "a name formatted from the arguments: #[mysql_lock(name = \"..-{{id}}\")] ÷ \
+         #[mysql_lock] = {:.3}",
+        ratio("#[mysql_lock(name = \"..-{id}\")] function") / ratio("#[mysql_lock] function")
     );
 }
 

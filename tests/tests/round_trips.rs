@@ -1,5 +1,6 @@
 //! An uncontended acquire + release sends exactly 2 commands to the server,
-//! taking and returning the pooled connection included: counted by the
+//! taking and returning the pooled connection included (through `Lock`, the
+//! attribute, a name formatted from the arguments, and `if_busy = "skip"`): counted by the
 //! server itself (`Questions` + `Com_admin_commands`, so pings count too),
 //! not timed.
 //!
@@ -13,6 +14,19 @@ use mysql_lock::{mysql_lock, Lock};
 #[mysql_lock(name = "round-trips-annotated", timeout = 5)]
 fn annotated() -> Result<(), mysql_lock::Error> {
     Ok(())
+}
+
+/// A name formatted on each call: no more statements, even for a name
+/// never taken before.
+#[mysql_lock(name = "round-trips-{stem}-{id}", timeout = 5)]
+fn templated(stem: &str, id: u64) -> Result<(), mysql_lock::Error> {
+    Ok(())
+}
+
+/// Skipping when busy: the same two statements when free.
+#[mysql_lock(name = "round-trips-skip", if_busy = "skip")]
+fn skipping() -> Result<Option<()>, mysql_lock::Error> {
+    Ok(Some(()))
 }
 
 const CYCLES: u64 = 200;
@@ -73,6 +87,33 @@ fn a_lock_cycle_is_two_statements_through_lock_and_attribute() {
         through_attribute,
         2 * CYCLES,
         "statements for {CYCLES} annotated calls"
+    );
+
+    let stem = testkit::unique("t");
+    templated(&stem, 0).unwrap();
+    let mut next = 0;
+    let through_template = statements_during(&mut admin, || {
+        for _ in 0..CYCLES {
+            next += 1;
+            templated(&stem, next % 7).unwrap();
+        }
+    });
+    assert_eq!(
+        through_template,
+        2 * CYCLES,
+        "statements for {CYCLES} annotated calls with a name template"
+    );
+
+    assert_eq!(skipping().unwrap(), Some(()));
+    let through_skip = statements_during(&mut admin, || {
+        for _ in 0..CYCLES {
+            assert_eq!(skipping().unwrap(), Some(()));
+        }
+    });
+    assert_eq!(
+        through_skip,
+        2 * CYCLES,
+        "statements for {CYCLES} annotated calls with if_busy = \"skip\""
     );
 
     // The counter sees what the library avoids: the driver's default pool

@@ -91,6 +91,24 @@ fn evens(values: Vec<u32>) -> Result<impl Iterator<Item = u32>, Error> {
     Ok(values.into_iter().filter(|v| v % 2 == 0))
 }
 
+// A name formatted from the arguments; skipping when busy, with a
+// minimum hold time.
+#[mysql_lock(name = "lints-invoice:{tenant}:{id}", timeout = 2)]
+fn settle(tenant: &str, id: u64) -> Result<u64, Error> {
+    Ok(id + u64::try_from(tenant.len()).unwrap_or(0))
+}
+
+// A parameter used only in the name is used.
+#[mysql_lock(name = "lints-by-key:{key}")]
+fn by_key(key: &str) -> Result<(), Error> {
+    Ok(())
+}
+
+#[mysql_lock(name = "lints-sync", if_busy = "skip", min_hold = 60)]
+fn hourly_sync() -> Result<Option<u32>, Error> {
+    Ok(Some(1))
+}
+
 #[derive(Debug)]
 enum AppError {
     Lock,
@@ -128,6 +146,12 @@ impl Counter {
         Ok(&mut self.count)
     }
 
+    #[mysql_lock(name = "lints-counter:{self.count}", if_busy = "skip")]
+    fn bump_unless_busy(&mut self) -> Result<Option<u32>, AppError> {
+        self.count += 1;
+        Ok(Some(self.count))
+    }
+
     #[mysql_lock(name = "lints-associated")]
     fn fresh() -> Result<Self, AppError> {
         Ok(Self::default())
@@ -147,4 +171,8 @@ fn locked_functions_build() {
     let _ = one_call;
     let _ = returns;
     let _ = evens;
+    let _ = settle;
+    let _ = by_key;
+    let _ = hourly_sync;
+    let _ = Counter::bump_unless_busy;
 }

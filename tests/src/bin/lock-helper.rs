@@ -29,6 +29,11 @@
 //! and lives 5 s more; then the parent kills itself with SIGKILL, as a
 //! crash would: no release, no `COM_QUIT`.
 //!
+//! `lock-helper scheduled URL NAME STAY_MS`: calls a job annotated with
+//! `#[mysql_lock(name = "{name}", if_busy = "skip", min_hold = 1.5)]`
+//! (NAME as `name`), prints `ran MS` (how long the call took after its
+//! body ended) or `skipped`, stays STAY_MS, prints `exiting`, exits.
+//!
 //! `lock-helper hold URL NAME SECONDS`: takes the lock, prints `held ID`,
 //! holds it SECONDS, releases, prints `released`; on failure prints
 //! `error: MESSAGE` and exits 1.
@@ -38,7 +43,14 @@
 
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// A scheduled job as a fleet runs it: once per period (here 1.5 s) on
+/// whichever machine gets there first. Returns when its body ended.
+#[mysql_lock::mysql_lock(name = "{name}", if_busy = "skip", min_hold = 1.5)]
+fn scheduled(name: &str) -> Result<Option<Instant>, mysql_lock::Error> {
+    Ok(Some(Instant::now()))
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -199,6 +211,16 @@ fn main() {
                 libc::raise(libc::SIGKILL);
             }
             drop(guard);
+        }
+        "scheduled" => {
+            let stay: u64 = arg(4).parse().expect("stay ms");
+            match scheduled(arg(3)).expect("scheduled") {
+                Some(ended) => println!("ran {}", ended.elapsed().as_millis()),
+                None => println!("skipped"),
+            }
+            std::io::stdout().flush().expect("flush");
+            std::thread::sleep(Duration::from_millis(stay));
+            println!("exiting");
         }
         "hold" => {
             let seconds: f64 = arg(4).parse().expect("seconds");

@@ -3,12 +3,16 @@
 use mysql_lock::{mysql_lock, Error};
 use std::future::Future;
 
-// Async blocks (and an async closure) inside a sync function.
+// Async blocks (and an async closure) inside a sync function. (Returning
+// the future would be refused: it would run after the lock is released.)
 #[mysql_lock(name = "async-blocks")]
-fn make_future(base: u32) -> Result<impl Future<Output = u32>, Error> {
+fn make_future(base: u32) -> Result<usize, Error> {
+    fn size(future: &impl Future<Output = u32>) -> usize {
+        std::mem::size_of_val(future)
+    }
     let add = async move |n: u32| n + base;
     let inner = async { 1 };
-    Ok(async move { add(inner.await).await })
+    Ok(size(&async move { add(inner.await).await }))
 }
 
 // `return` in nested closures returns from those closures only.
