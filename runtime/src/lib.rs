@@ -164,7 +164,9 @@
 //!
 //! Not yet: locks belong to threads, and taking one blocks the thread.
 //! Inside tokio, call a locked function through
-//! `tokio::task::spawn_blocking`.
+//! `tokio::task::spawn_blocking`. An annotated `async fn`, or a sync one
+//! returning a future (which would run after the release), is a compile
+//! error that says so.
 //!
 //! # Server caveats
 //!
