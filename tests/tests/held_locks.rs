@@ -208,3 +208,65 @@ fn holder_and_kill_on_any_server() {
     assert!(matches!(guard.release(), Err(Error::LockLost { .. })));
     assert_eq!(testkit::holder(lock.server_name().unwrap()), None);
 }
+
+/// A lock session's connection says which worker it is, in the server's
+/// `performance_schema.session_connect_attrs`: the alias, the thread that
+/// took it from the pool, the host, the library's version, beside the
+/// driver's `program_name` and `_pid`.
+#[test]
+fn lock_sessions_say_which_worker_they_are() {
+    let server = testkit::PrivateServer::start_with_args(&["--performance-schema=ON"]).unwrap();
+    let url = register("inspect-attrs", &server);
+    let (name, id) = std::thread::Builder::new()
+        .name("report-worker".into())
+        .spawn(|| {
+            let guard = Lock::new(testkit::unique("attrs"))
+                .using("inspect-attrs")
+                .acquire()
+                .unwrap();
+            let id = guard.connection_id();
+            std::mem::forget(guard);
+            (std::thread::current().name().map(str::to_owned), id)
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(name.as_deref(), Some("report-worker"));
+    let mut admin = mysql::Conn::new(mysql::Opts::from_url(&url).unwrap()).unwrap();
+    let attrs: Vec<(String, String)> = admin
+        .exec(
+            "SELECT ATTR_NAME, ATTR_VALUE FROM performance_schema.session_connect_attrs \
+             WHERE PROCESSLIST_ID = ?",
+            (id,),
+        )
+        .unwrap();
+    let attr = |key: &str| {
+        attrs
+            .iter()
+            .find(|(name, _)| name == key)
+            .map(|(_, value)| value.clone())
+    };
+    assert_eq!(
+        attr("mysql_lock_alias").as_deref(),
+        Some("inspect-attrs"),
+        "{attrs:?}"
+    );
+    assert!(
+        attr("mysql_lock_thread").is_some_and(|t| t.starts_with("report-worker")),
+        "{attrs:?}"
+    );
+    assert_eq!(
+        attr("mysql_lock_version").as_deref(),
+        Some(env!("CARGO_PKG_VERSION")),
+        "{attrs:?}"
+    );
+    assert!(attr("mysql_lock_host").is_some(), "{attrs:?}");
+    assert_eq!(
+        attr("_pid"),
+        Some(std::process::id().to_string()),
+        "{attrs:?}"
+    );
+    testkit::report(&format!(
+        "a lock session's connection attributes: {attrs:?}"
+    ));
+}
