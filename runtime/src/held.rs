@@ -156,6 +156,9 @@ impl HeldLock {
 
     /// When a release before then must wait for the minimum hold time.
     pub(crate) fn keep_until(&self) -> Option<Instant> {
+        if self.inner.min_hold.is_zero() {
+            return None;
+        }
         let until = self.inner.since.checked_add(self.inner.min_hold)?;
         (until > Instant::now()).then_some(until)
     }

@@ -15,7 +15,6 @@
 //! lost lock is noticed at most one interval (plus a round trip) after its
 //! last successful check.
 
-use crate::session::Session;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -69,10 +68,22 @@ pub fn check_interval() -> Duration {
     Duration::from_micros(INTERVAL_MICROS.load(Ordering::Relaxed))
 }
 
+/// What the monitor watches: a lock session, seen only through what the
+/// monitor asks of it (so that this module knows nothing of sessions).
+pub(crate) trait Watched: Send + Sync {
+    /// Confirms the ownership of its locks when a check is due; returns
+    /// when it is next due, or `None` when it holds nothing.
+    fn check_if_due(&self, interval: Duration) -> Option<Instant>;
+
+    /// Which thread holds `server_name` on the connection `connection_id`,
+    /// and for how long, when this session does.
+    fn holds(&self, server_name: &str, connection_id: u64) -> Option<String>;
+}
+
 /// The lock sessions of one alias, and the thread that checks them.
 pub(crate) struct Monitor {
     alias: String,
-    sessions: Mutex<Vec<Weak<Session>>>,
+    sessions: Mutex<Vec<Weak<dyn Watched>>>,
     /// The running thread and the process generation it runs in: a child
     /// process after a `fork()` has no thread, and starts its own.
     thread: Mutex<Option<(u64, thread::Thread)>>,
@@ -92,11 +103,11 @@ impl Monitor {
     }
 
     /// Adds a new session (a thread using this alias) to the watch list.
-    pub(crate) fn watch(self: &Arc<Self>, session: &Arc<Session>) {
+    pub(crate) fn watch(self: &Arc<Self>, session: Weak<dyn Watched>) {
         self.sessions
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(Arc::downgrade(session));
+            .push(session);
         self.ensure_running();
     }
 
@@ -132,7 +143,7 @@ impl Monitor {
     }
 
     /// The live sessions of this alias.
-    pub(crate) fn sessions(&self) -> Vec<Arc<Session>> {
+    pub(crate) fn sessions(&self) -> Vec<Arc<dyn Watched>> {
         let mut list = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
         list.retain(|weak| weak.strong_count() > 0);
         list.iter().filter_map(Weak::upgrade).collect()

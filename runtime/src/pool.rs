@@ -262,6 +262,12 @@ impl Pool {
         }
     }
 
+    /// An idle connection, if one is there now: never waits, never opens.
+    pub(crate) fn take_idle(self: &Arc<Self>) -> Option<PooledConn> {
+        let conn = self.state().idle.pop()?;
+        Some(self.wrap(conn, true, Duration::ZERO))
+    }
+
     fn wrap(self: &Arc<Self>, conn: ServerConn, reused: bool, waited: Duration) -> PooledConn {
         PooledConn {
             conn: Some(conn),

@@ -22,6 +22,7 @@
 //! (a killed query, say) claims nothing.
 
 use crate::held::HeldLock;
+use crate::monitor::Watched;
 use crate::pool::{Pool, PooledConn};
 use crate::server::{ConnId, Failure, GetLock, Instance};
 use crate::wait::{Deadline, Wait};
@@ -100,7 +101,8 @@ pub(crate) fn current(pool: &Arc<Pool>) -> Arc<Session> {
             book: Mutex::new(Book::default()),
             link: Mutex::new(Link::default()),
         });
-        pool.monitor.watch(&session);
+        let watched: Arc<dyn Watched> = Arc::clone(&session) as Arc<dyn Watched>;
+        pool.monitor.watch(Arc::downgrade(&watched));
         sessions.push(Arc::clone(&session));
         session
     })
@@ -308,22 +310,28 @@ impl Session {
             });
         }
         let started = Instant::now();
-        let deadline = Wait::from_timeout(timeout).deadline();
+        let deadline = Wait::from_timeout(timeout).deadline_from(started);
         // A connection opened by this call is not retried: a server that
         // fails fresh connections would make that an endless loop.
         let mut opened_now = false;
         let mut connection_wait = Duration::ZERO;
         loop {
             if link.conn.is_none() {
-                // Wait for a pooled connection without holding the link: a
-                // guard of this session released on another thread must not
-                // wait for it (nothing it could touch is held now).
-                drop(link);
-                let fresh = self.pool.checkout(deadline.instant())?;
+                // An idle pooled connection, at once; else wait for one (or
+                // open one) without holding the link: a guard of this
+                // session released on another thread must not wait for it
+                // (nothing it could touch is held now).
+                let fresh = match self.pool.take_idle() {
+                    Some(idle) => idle,
+                    None => {
+                        drop(link);
+                        let fresh = self.pool.checkout(deadline.instant())?;
+                        link = self.link();
+                        fresh
+                    }
+                };
                 connection_wait = fresh.waited;
                 opened_now = !fresh.reused;
-                link = self.link();
-                self.book().instance = Some(Arc::clone(fresh.get().instance()));
                 link.conn = Some(fresh);
                 self.pool.monitor.ensure_running();
             }
@@ -353,6 +361,9 @@ impl Session {
                         min_hold,
                     );
                     let mut book = self.book();
+                    // For the cross-alias check of this thread's other
+                    // sessions: the server this session's locks are on.
+                    book.instance = Some(Arc::clone(conn.get().instance()));
                     if !book.uses(id) {
                         link.last_checked = Some(Instant::now());
                     }
@@ -477,23 +488,14 @@ impl Session {
                 return None;
             }
         };
+        let me: *const Session = self;
         holder.thread = self
             .pool
             .monitor
             .sessions()
             .iter()
-            .filter(|other| !std::ptr::eq(Arc::as_ptr(other), self))
-            .find_map(|other| {
-                let book = other.book();
-                let entry = book.held.get(server_name)?;
-                (entry.lock.connection_id() == holder.connection_id).then(|| {
-                    format!(
-                        "{}, holding it for {:.1?}",
-                        other.thread,
-                        entry.lock.held_for()
-                    )
-                })
-            });
+            .filter(|other| !std::ptr::addr_eq(Arc::as_ptr(other), me))
+            .find_map(|other| other.holds(server_name, holder.connection_id));
         Some(Box::new(holder))
     }
 
@@ -512,7 +514,9 @@ impl Session {
     }
 
     fn release_on(&self, mut link: MutexGuard<'_, Link>, lock: &HeldLock) -> Result<(), Error> {
-        let listed = {
+        // Whether it is listed, and whether another lock listed still needs
+        // its connection: one look at the book.
+        let (listed, still_used) = {
             let mut book = self.book();
             let listed = book
                 .held
@@ -521,7 +525,7 @@ impl Session {
             if listed {
                 book.held.remove(lock.server_name());
             }
-            listed
+            (listed, book.uses(lock.conn()))
         };
         let on_link = link.conn.as_ref().map(PooledConn::id) == Some(lock.conn());
         if !listed || !on_link {
@@ -533,7 +537,11 @@ impl Session {
         let conn = link.conn.as_mut().expect("checked above");
         let answer = conn.conn().release_lock(lock.server_name());
         if matches!(answer, Ok(Some(1))) && !lock.is_lost() {
-            self.give_back_if_unused(&mut link);
+            if !still_used {
+                if let Some(conn) = link.conn.take() {
+                    self.pool.checkin(conn);
+                }
+            }
             return Ok(());
         }
         // Not ours any more (or known lost), or the connection failed:
@@ -588,6 +596,20 @@ impl Session {
             }
             Verdict::Unknown(err) => Err(Error::mysql("IS_USED_LOCK", err)),
         }
+    }
+
+    /// The live lock this session holds as `server_name` on `connection_id`,
+    /// described: its thread, and for how long.
+    pub(crate) fn holds(&self, server_name: &str, connection_id: u64) -> Option<String> {
+        let book = self.book();
+        let entry = book.held.get(server_name)?;
+        (entry.lock.connection_id() == connection_id && !entry.lock.is_lost()).then(|| {
+            format!(
+                "{}, holding it for {:.1?}",
+                self.thread,
+                entry.lock.held_for()
+            )
+        })
     }
 
     /// The background check: when the session holds locks and was not
@@ -684,5 +706,16 @@ impl Session {
                 },
             }
         }
+    }
+}
+
+/// The monitor sees a session only through this.
+impl Watched for Session {
+    fn check_if_due(&self, interval: Duration) -> Option<Instant> {
+        Session::check_if_due(self, interval)
+    }
+
+    fn holds(&self, server_name: &str, connection_id: u64) -> Option<String> {
+        Session::holds(self, server_name, connection_id)
     }
 }

@@ -27,8 +27,13 @@ impl Wait {
 
     /// The moment this wait, starting now, runs out.
     pub(crate) fn deadline(self) -> Deadline {
+        self.deadline_from(Instant::now())
+    }
+
+    /// The moment this wait, starting at `start`, runs out.
+    pub(crate) fn deadline_from(self, start: Instant) -> Deadline {
         Deadline(match self {
-            Wait::Within(timeout) => Instant::now().checked_add(timeout),
+            Wait::Within(timeout) => start.checked_add(timeout),
             Wait::Unlimited => None,
         })
     }
