@@ -23,6 +23,10 @@ use std::time::{Duration, Instant};
 
 /// The default [check interval](crate::set_check_interval): 5 seconds, far
 /// under any sane `wait_timeout` (28,800 s by default).
+///
+/// ```
+/// assert_eq!(mysql_lock::DEFAULT_CHECK_INTERVAL.as_secs(), 5);
+/// ```
 pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 
 static INTERVAL_MICROS: AtomicU64 = AtomicU64::new(5_000_000);
