@@ -73,6 +73,7 @@ pub(crate) fn body(sig: &Signature, stmts: &[Stmt], cx: &Context) -> BodyFacts {
         scopes: Scopes::default(),
         in_closure: 0,
         open_holds: Vec::new(),
+        consumed: HashSet::new(),
     };
     for input in &sig.inputs {
         if let FnArg::Typed(typed) = input {
@@ -102,6 +103,9 @@ struct Scanner {
     in_closure: usize,
     /// The holds of `facts.holds` still in force.
     open_holds: Vec<OpenHold>,
+    /// Lazy adaptor calls whose chain is consumed where it stands (see
+    /// `LAZY_METHODS`).
+    consumed: HashSet<*const ExprMethodCall>,
 }
 
 struct OpenHold {
@@ -115,15 +119,21 @@ struct OpenHold {
 
 impl Scanner {
     fn record_call(&mut self, call: Call) {
+        // (Inside a stored closure, the open holds are stand-ins, with no
+        // hold of their own: see `stored_closure`.)
         for open in &self.open_holds {
-            self.facts.holds[open.index].calls.push(call.clone());
+            if let Some(hold) = self.facts.holds.get_mut(open.index) {
+                hold.calls.push(call.clone());
+            }
         }
         self.facts.calls.push(call);
     }
 
     fn record_lock_new(&mut self, new: LockNew) {
         for open in &self.open_holds {
-            self.facts.holds[open.index].lock_news.push(new.clone());
+            if let Some(hold) = self.facts.holds.get_mut(open.index) {
+                hold.lock_news.push(new.clone());
+            }
         }
         self.facts.lock_news.push(new);
     }
@@ -202,9 +212,29 @@ impl Scanner {
     fn stored_closure(&mut self, walk: impl FnOnce(&mut Self)) -> ClosureFacts {
         let outer = std::mem::take(&mut self.facts);
         let holds = std::mem::take(&mut self.open_holds);
+        // Which of the open holds' guards the closure mentions: moved into
+        // it (or released in it), a guard is no longer known to be held.
+        let guards: Vec<String> = holds.iter().map(|open| open.guard.clone()).collect();
+        self.open_holds = holds
+            .iter()
+            .map(|open| OpenHold {
+                index: usize::MAX,
+                guard: open.guard.clone(),
+                depth: 0,
+            })
+            .collect();
         walk(self);
+        let still: Vec<String> = self
+            .open_holds
+            .iter()
+            .filter(|open| open.index == usize::MAX)
+            .map(|open| open.guard.clone())
+            .collect();
         let inner = std::mem::replace(&mut self.facts, outer);
-        self.open_holds = holds;
+        self.open_holds = holds
+            .into_iter()
+            .filter(|open| !guards.contains(&open.guard) || still.contains(&open.guard))
+            .collect();
         self.facts.fns.extend(inner.fns);
         self.facts.methods.extend(inner.methods);
         ClosureFacts {
@@ -366,6 +396,14 @@ impl<'ast> Visit<'ast> for Scanner {
         if has_cfg(attrs) {
             return;
         }
+        // `opt.map(f);`, its value dropped: an iterator or a future made and
+        // dropped would be useless (and warned about), so this is an
+        // `Option` or `Result`, whose adaptor runs now.
+        if let Stmt::Expr(expr, Some(_)) = stmt {
+            if let Expr::MethodCall(call) = peel(expr) {
+                self.consumed.insert(std::ptr::addr_of!(*call));
+            }
+        }
         visit::visit_stmt(self, stmt);
     }
 
@@ -448,6 +486,29 @@ impl<'ast> Visit<'ast> for Scanner {
             self.facts.bare_return = true;
         }
         visit::visit_expr_return(self, ret);
+    }
+
+    fn visit_expr_assign(&mut self, assign: &'ast syn::ExprAssign) {
+        // `lock = Lock::new("b")`, `task = other`: the binding no longer
+        // means what its `let` said.
+        if let Expr::Path(path) = peel(&assign.left) {
+            if let Some(ident) = path.path.get_ident() {
+                self.scopes.forget(&ident.to_string());
+            }
+        }
+        visit::visit_expr_assign(self, assign);
+    }
+
+    fn visit_expr_reference(&mut self, reference: &'ast syn::ExprReference) {
+        // `&mut name` lent out: it may be changed through the reference.
+        if reference.mutability.is_some() {
+            if let Expr::Path(path) = peel(&reference.expr) {
+                if let Some(ident) = path.path.get_ident() {
+                    self.scopes.forget(&ident.to_string());
+                }
+            }
+        }
+        visit::visit_expr_reference(self, reference);
     }
 
     fn visit_expr_path(&mut self, path: &'ast ExprPath) {
@@ -587,9 +648,35 @@ impl<'ast> Visit<'ast> for Scanner {
                 at: quote!(#receiver #dot #method),
             });
         }
+        let method = call.method.to_string();
+        // A lazy adaptor (`map`, `filter`, ...) runs its closure only when
+        // the chain is consumed (`collect`, `for_each`, `?`, `unwrap`, ...)
+        // here: a returned or stored iterator (or future) runs it later,
+        // after the lock is released.
+        let consumed = std::ptr::addr_of!(*call);
+        let runs_now = if LAZY_METHODS.contains(&method.as_str()) {
+            self.consumed.contains(&consumed)
+        } else {
+            RUNNING_METHODS.contains(&method.as_str())
+        };
+        let consumes = runs_now && LAZY_METHODS.contains(&method.as_str())
+            || CONSUMING_METHODS.contains(&method.as_str());
+        if consumes {
+            if let Expr::MethodCall(inner) = peel(&call.receiver) {
+                self.consumed.insert(std::ptr::addr_of!(*inner));
+            }
+        }
         self.visit_expr(&call.receiver);
-        let running = RUNNING_METHODS.contains(&&*call.method.to_string());
-        self.visit_args(&call.args, running);
+        self.visit_args(&call.args, runs_now);
+    }
+
+    fn visit_expr_try(&mut self, expr: &'ast syn::ExprTry) {
+        // `chain?`: an `Option` or `Result` (iterators have no `?`), whose
+        // adaptors ran when they were called.
+        if let Expr::MethodCall(inner) = peel(&expr.expr) {
+            self.consumed.insert(std::ptr::addr_of!(*inner));
+        }
+        visit::visit_expr_try(self, expr);
     }
 
     fn visit_macro(&mut self, mac: &'ast Macro) {
@@ -687,39 +774,29 @@ const EVALUATING_MACROS: &[&str] = &[
 ];
 
 /// Methods of the standard library that call the closure they are given
-/// before they return (or, for iterator adaptors, as the iterator is
-/// consumed).
+/// before they return, whatever their receiver.
 const RUNNING_METHODS: &[&str] = &[
     "all",
     "and_modify",
-    "and_then",
     "any",
     "call_once",
-    "filter",
-    "filter_map",
     "find",
     "find_map",
-    "flat_map",
     "fold",
     "for_each",
     "get_or_init",
     "get_or_insert_with",
-    "inspect",
     "is_err_and",
     "is_none_or",
     "is_ok_and",
     "is_some_and",
-    "map",
-    "map_err",
     "map_or",
     "map_or_else",
-    "map_while",
     "max_by",
     "max_by_key",
     "min_by",
     "min_by_key",
     "ok_or_else",
-    "or_else",
     "or_insert_with",
     "or_insert_with_key",
     "partition",
@@ -727,20 +804,77 @@ const RUNNING_METHODS: &[&str] = &[
     "reduce",
     "retain",
     "retain_mut",
-    "scan",
     "scope",
-    "skip_while",
     "sort_by",
     "sort_by_cached_key",
     "sort_by_key",
     "sort_unstable_by",
     "sort_unstable_by_key",
-    "take_while",
-    "then",
     "try_fold",
     "try_for_each",
     "unwrap_or_else",
+];
+
+/// Methods that call their closure at once on an `Option` or a `Result`,
+/// but only when consumed on an iterator or a future (`Iterator::map`,
+/// `FutureExt::then`): counted as running only when the chain is consumed
+/// where it stands (see `CONSUMING_METHODS`, and `?`).
+const LAZY_METHODS: &[&str] = &[
+    "and_then",
+    "filter",
+    "filter_map",
+    "flat_map",
+    "inspect",
+    "map",
+    "map_err",
+    "map_while",
+    "or_else",
+    "scan",
+    "skip_while",
+    "take_while",
+    "then",
     "with",
+];
+
+/// Methods that consume the chain they end: iterator consumers, and the
+/// `Option`/`Result` methods no iterator has.
+const CONSUMING_METHODS: &[&str] = &[
+    "all",
+    "any",
+    "collect",
+    "count",
+    "expect",
+    "expect_err",
+    "find",
+    "find_map",
+    "fold",
+    "for_each",
+    "is_err",
+    "is_none",
+    "is_ok",
+    "is_some",
+    "last",
+    "max",
+    "max_by",
+    "max_by_key",
+    "min",
+    "min_by",
+    "min_by_key",
+    "nth",
+    "ok",
+    "err",
+    "partition",
+    "position",
+    "product",
+    "reduce",
+    "sum",
+    "try_fold",
+    "try_for_each",
+    "unwrap",
+    "unwrap_err",
+    "unwrap_or",
+    "unwrap_or_default",
+    "unwrap_or_else",
 ];
 
 /// Functions that call the closure they are given before they return.

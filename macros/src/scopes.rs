@@ -128,6 +128,19 @@ impl Scopes {
         }
     }
 
+    /// `name` was assigned to (`name = ..`, or lent as `&mut name`): what
+    /// it is bound to is no longer known, in the scope that binds it.
+    pub(crate) fn forget(&mut self, name: &str) {
+        if let Some(value) = self
+            .0
+            .iter_mut()
+            .rev()
+            .find_map(|scope| scope.values.get_mut(name))
+        {
+            *value = Binding::Plain;
+        }
+    }
+
     /// Binds every name of `pat` in the innermost scope.
     pub(crate) fn bind(&mut self, pat: &Pat) {
         struct Names<'a>(&'a mut Scope);
