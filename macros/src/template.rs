@@ -15,6 +15,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::{FnArg, Ident, Index, LitStr, Pat, Signature};
 
 use crate::args::edit_distance;
@@ -165,9 +166,7 @@ fn placeholder(inside: &str) -> Result<Placeholder, String> {
     let root = parts.next().unwrap_or_default();
     let members: Vec<String> = parts.map(str::to_owned).collect();
     let root_ok = is_ident(root);
-    let members_ok = members
-        .iter()
-        .all(|m| is_ident(m) || (!m.is_empty() && m.bytes().all(|b| b.is_ascii_digit())));
+    let members_ok = members.iter().all(|m| is_ident(m) || is_tuple_index(m));
     if root_ok && members_ok {
         return Ok(Placeholder {
             root: root.to_owned(),
@@ -185,6 +184,13 @@ fn placeholder(inside: &str) -> Result<Placeholder, String> {
     ))
 }
 
+/// `0`, `1`, `12`: not `01`, which `format!` refuses too.
+fn is_tuple_index(text: &str) -> bool {
+    !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'))
+}
+
 fn is_ident(text: &str) -> bool {
     let mut chars = text.chars();
     chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
@@ -200,8 +206,9 @@ fn parameters(sig: &Signature) -> Vec<(String, Span)> {
         .filter_map(|arg| match arg {
             FnArg::Receiver(receiver) => Some(("self".to_owned(), receiver.self_token.span)),
             FnArg::Typed(typed) => match &*typed.pat {
+                // `r#type` is named `{type}` in a placeholder.
                 Pat::Ident(pat) if pat.subpat.is_none() => {
-                    Some((pat.ident.to_string(), pat.ident.span()))
+                    Some((pat.ident.unraw().to_string(), pat.ident.span()))
                 }
                 _ => None,
             },
@@ -301,7 +308,12 @@ pub(crate) fn format_call(template: &Template, lit: &LitStr, sig: &Signature) ->
                 let root = if arg.root == "self" {
                     quote_spanned!(span=> self)
                 } else {
-                    let ident = Ident::new(&arg.root, span);
+                    // A keyword (a parameter written `r#type`) is a raw
+                    // identifier in code.
+                    let ident = syn::parse_str::<Ident>(&arg.root).map_or_else(
+                        |_| Ident::new_raw(&arg.root, span),
+                        |_| Ident::new(&arg.root, span),
+                    );
                     quote!(#ident)
                 };
                 let members = arg.members.iter().map(|member| {

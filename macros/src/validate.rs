@@ -90,36 +90,51 @@ const RETURNS_FUTURE: &str =
 /// `LocalBoxFuture`. Read from the syntax: a future behind a type alias
 /// is not seen.
 fn future_in(ty: &Type) -> Option<TokenStream> {
+    /// `Future` or `IntoFuture`, bare or under `std`, `core` or `futures`:
+    /// a domain trait of that name elsewhere is not the standard one.
+    fn is_future_trait(path: &syn::Path) -> bool {
+        let Some(last) = path.segments.last() else {
+            return false;
+        };
+        let named = last.ident == "Future" || last.ident == "IntoFuture";
+        let first = path.segments.first().map(|first| first.ident.to_string());
+        named
+            && (path.segments.len() == 1
+                || matches!(first.as_deref(), Some("std" | "core" | "futures")))
+    }
     fn in_bounds<'a>(
         ty: &Type,
         bounds: impl IntoIterator<Item = &'a TypeParamBound>,
     ) -> Option<TokenStream> {
-        for bound in bounds {
-            let TypeParamBound::Trait(bound) = bound else {
-                continue;
-            };
-            let last = bound.path.segments.last()?;
-            if last.ident == "Future" || last.ident == "IntoFuture" {
-                return Some(ty.to_token_stream());
+        bounds.into_iter().find_map(|bound| match bound {
+            TypeParamBound::Trait(bound) if is_future_trait(&bound.path) => {
+                Some(ty.to_token_stream())
             }
-            if let Some(found) = in_path_args(&bound.path) {
-                return Some(found);
+            // An iterator of futures hands them over too.
+            TypeParamBound::Trait(bound) => {
+                let last = bound.path.segments.last()?;
+                let iterates = ["Iterator", "IntoIterator", "DoubleEndedIterator"]
+                    .iter()
+                    .any(|name| last.ident == name);
+                let PathArguments::AngleBracketed(args) = &last.arguments else {
+                    return None;
+                };
+                args.args.iter().find_map(|arg| match arg {
+                    GenericArgument::AssocType(assoc) if iterates && assoc.ident == "Item" => {
+                        future_in(&assoc.ty)
+                    }
+                    _ => None,
+                })
             }
-        }
-        None
-    }
-    fn in_path_args(path: &syn::Path) -> Option<TokenStream> {
-        path.segments.iter().find_map(|segment| {
-            let PathArguments::AngleBracketed(args) = &segment.arguments else {
-                return None;
-            };
-            args.args.iter().find_map(|arg| match arg {
-                GenericArgument::Type(ty) => future_in(ty),
-                GenericArgument::AssocType(assoc) => future_in(&assoc.ty),
-                _ => None,
-            })
+            _ => None,
         })
     }
+    /// Wrappers that hand what they hold to the caller: a future inside is
+    /// the caller's to run. Other generic types (a channel's sender, a
+    /// `PhantomData`) hold no work of this function.
+    const HANDING_OVER: [&str; 8] = [
+        "Result", "Option", "Pin", "Box", "Vec", "VecDeque", "Rc", "Arc",
+    ];
     match peel_type(ty) {
         Type::ImplTrait(impl_trait) => in_bounds(ty, &impl_trait.bounds),
         Type::TraitObject(object) => in_bounds(ty, &object.bounds),
@@ -128,7 +143,16 @@ fn future_in(ty: &Type) -> Option<TokenStream> {
             if last.ident == "BoxFuture" || last.ident == "LocalBoxFuture" {
                 return Some(ty.to_token_stream());
             }
-            in_path_args(&path.path)
+            if !HANDING_OVER.iter().any(|wrapper| last.ident == wrapper) {
+                return None;
+            }
+            let PathArguments::AngleBracketed(args) = &last.arguments else {
+                return None;
+            };
+            args.args.iter().find_map(|arg| match arg {
+                GenericArgument::Type(ty) => future_in(ty),
+                _ => None,
+            })
         }
         Type::Reference(reference) => future_in(&reference.elem),
         Type::Array(array) => future_in(&array.elem),
@@ -159,9 +183,24 @@ fn check_skip_return_type(sig: &Signature) -> syn::Result<()> {
     let Some(GenericArgument::Type(first)) = args.args.first() else {
         return Ok(());
     };
-    let is_option = matches!(peel_type(first), Type::Path(p)
-        if p.path.segments.last().is_some_and(|last| last.ident == "Option"));
-    if last.ident != "Result" || is_option {
+    // Only what is certainly not an `Option` is refused here (an alias or
+    // an associated type may be one): the rest is the type checker's, at
+    // the return type.
+    let certainly_not_option = match peel_type(first) {
+        Type::Tuple(_) | Type::Reference(_) | Type::Array(_) | Type::Slice(_) => true,
+        Type::ImplTrait(_) | Type::TraitObject(_) | Type::Ptr(_) | Type::BareFn(_) => true,
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last().is_some_and(|last| {
+            [
+                "String", "Vec", "HashMap", "HashSet", "BTreeMap", "BTreeSet", "Box", "Rc", "Arc",
+                "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16",
+                "i32", "i64", "i128", "isize", "f32", "f64", "Result",
+            ]
+            .iter()
+            .any(|known| last.ident == known)
+        }),
+        _ => false,
+    };
+    if last.ident != "Result" || !certainly_not_option {
         return Ok(());
     }
     let mut suggestion = path.clone();
@@ -310,6 +349,9 @@ mod tests {
             quote!(Result<Futures, E>),
             quote!(Result<Box<dyn Fn() -> BoxFuture<'static, ()>>, E>),
             quote!(Result<FutureReport, E>),
+            quote!(Result<Vec<Box<dyn market::Future>>, E>),
+            quote!(Result<mpsc::Sender<BoxFuture<'static, ()>>, E>),
+            quote!(Result<PhantomData<dyn Future<Output = ()>>, E>),
         ] {
             assert_eq!(future(ty.clone()), None, "{ty}");
         }
@@ -329,7 +371,10 @@ mod tests {
             None
         );
         assert_eq!(skip_error(quote!(fn f() -> std::option::Option<u8>)), None);
-        // Left to the type checker.
+        // Left to the type checker: an alias or an associated type may be
+        // an `Option`.
+        assert_eq!(skip_error(quote!(fn f() -> Result<Maybe, E>)), None);
+        assert_eq!(skip_error(quote!(fn f() -> Result<Self::Out, E>)), None);
         assert_eq!(skip_error(quote!(fn f() -> JobResult)), None);
         assert_eq!(skip_error(quote!(fn f() -> JobResult<u8>)), None);
         let message = skip_error(quote!(fn f() -> Result<(), Error>)).expect("an error");
