@@ -112,6 +112,10 @@ pub(crate) struct AsyncConn {
     release_lock: mysql_async::Statement,
     is_used_lock: mysql_async::Statement,
     statement_timeout: Duration,
+    /// The runtime whose I/O driver serves its socket: used on another
+    /// runtime, it would wait for readiness that only that one delivers
+    /// (or fail once that one is gone).
+    runtime: tokio::runtime::Id,
     /// False while a statement is in flight (a future dropped then leaves
     /// the connection in the middle of an answer) and after a failure of
     /// the connection: it is then closed, never used again.
@@ -145,6 +149,7 @@ impl AsyncConn {
             release_lock,
             is_used_lock,
             statement_timeout,
+            runtime: tokio::runtime::Handle::current().id(),
             trusted: true,
         })
     }
@@ -351,6 +356,27 @@ impl Checkout {
     }
 }
 
+/// An idle connection of the current runtime. Those of other runtimes
+/// are closed: their runtime is most likely gone (one per test, say), and
+/// one that still runs may not be driven while this one waits on them.
+fn take_idle(conns: &AsyncPool) -> Option<AsyncConn> {
+    let runtime = tokio::runtime::Handle::current().id();
+    let mut foreign = Vec::new();
+    let found = {
+        let mut idle = conns.idle();
+        loop {
+            match idle.pop() {
+                Some(conn) if conn.runtime == runtime => break Some(conn),
+                Some(conn) => foreign.push(conn),
+                None => break None,
+            }
+        }
+    };
+    // Closed outside the mutex; they hold no lock.
+    drop(foreign);
+    found
+}
+
 /// Takes an idle connection, or opens one, while fewer than `pool_max` are
 /// in use; else waits for one until `deadline`.
 async fn checkout(pool: &Arc<Pool>, deadline: Deadline) -> Result<Checkout, Error> {
@@ -374,7 +400,7 @@ async fn checkout(pool: &Arc<Pool>, deadline: Deadline) -> Result<Checkout, Erro
         });
     };
     let waited = started.elapsed();
-    let idle = conns.idle().pop();
+    let idle = take_idle(conns);
     if let Some(conn) = idle {
         return Ok(Checkout {
             conn: Some(conn),
@@ -738,7 +764,9 @@ impl Lock {
 /// by the server after its `wait_timeout` (8 hours by default), freeing
 /// the lock: call `verify` now and then during long holds, and before an
 /// action that must not run twice. [`current`](crate::current) does not
-/// see async locks.
+/// see async locks. The connection belongs to the tokio runtime that took
+/// the lock: release the guard on that runtime, while it runs (or after it
+/// is gone, which closes the connection).
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), mysql_lock::Error> {
@@ -820,6 +848,11 @@ impl AsyncLockGuard {
     /// future dropped before its answer closes the connection, which frees
     /// the lock.
     ///
+    /// With a [minimum hold time](Lock::min_hold) not yet up, it returns at
+    /// once and a task of the runtime releases the lock when the time is
+    /// up (a runtime shut down before then closes the connection, which
+    /// frees the lock sooner).
+    ///
     /// ```no_run
     /// # async fn run() -> Result<(), mysql_lock::Error> {
     /// let guard = mysql_lock::Lock::new("job").acquire_async().await?;
@@ -834,17 +867,25 @@ impl AsyncLockGuard {
             return Err(self.held.lost_error());
         };
         let held = self.held.clone();
-        if let Some(until) = held.keep_until().filter(|_| !held.is_lost()) {
+        if held.keep_until().is_some() && !held.is_lost() {
             // Its minimum hold time is not up: released then, by a task.
             held.mark_lingering();
-            tokio::spawn(async move {
-                tokio::time::sleep_until(until.into()).await;
-                let _ = release_now(checkout, &held).await;
-            });
+            tokio::spawn(release_in_time(checkout, held));
             return Ok(());
         }
         release_now(checkout, &held).await
     }
+}
+
+/// Releases the lock once its minimum hold time is up. A runtime that
+/// shuts down before then drops the task and with it the connection: the
+/// server then frees the lock sooner.
+async fn release_in_time(checkout: Checkout, held: HeldLock) -> Result<(), Error> {
+    if let Some(until) = held.keep_until().filter(|_| !held.is_lost()) {
+        held.mark_lingering();
+        tokio::time::sleep_until(until.into()).await;
+    }
+    release_now(checkout, &held).await
 }
 
 /// `RELEASE_LOCK` on the guard's connection: back to the pool when it
@@ -893,9 +934,7 @@ impl Drop for AsyncLockGuard {
             // A runtime that is shutting down drops the task at once, and
             // with it the connection: that frees the lock too.
             Ok(runtime) => {
-                runtime.spawn(async move {
-                    let _ = release_now(checkout, &held).await;
-                });
+                runtime.spawn(release_in_time(checkout, held));
             }
             // No runtime: closing the connection (the socket) makes the
             // server end the session, which frees the lock.

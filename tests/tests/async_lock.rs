@@ -458,6 +458,48 @@ async fn a_minimum_hold_keeps_the_lock_after_release() {
     tokio::time::sleep(Duration::from_millis(900)).await;
     let again = lock.try_acquire_async().await.unwrap();
     assert!(again.is_some(), "still held after its minimum hold time");
+    drop(again);
+
+    // A dropped guard keeps it too.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let dropped = lock.acquire_async().await.unwrap();
+    drop(dropped);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(lock.try_acquire_async().await.unwrap().is_none());
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(lock.try_acquire_async().await.unwrap().is_some());
+}
+
+/// A pooled connection serves only the runtime that opened it: here the
+/// first runtime still exists but is not running, so its connection would
+/// never see an answer on the second.
+#[test]
+fn connections_stay_with_their_runtime() {
+    testkit::setup();
+    let db = "mysql_lock_async_runtimes";
+    register_db(db);
+    let lock = Lock::new(testkit::unique("async-runtimes"))
+        .using(db)
+        .timeout(Duration::from_secs(2));
+    let first = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    first.block_on(async { lock.acquire_async().await.unwrap().release().await.unwrap() });
+    let second = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    second.block_on(async { lock.acquire_async().await.unwrap().release().await.unwrap() });
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    // And back: the first one's connection was closed; it opens another.
+    first.block_on(async { lock.acquire_async().await.unwrap().release().await.unwrap() });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
