@@ -102,6 +102,16 @@ fn async_pool(pool: &Pool) -> Result<&AsyncPool, Error> {
         })
 }
 
+/// Closes the idle async connections of `pool` (none hold a lock);
+/// returns how many.
+pub(crate) fn close_idle(pool: &Pool) -> usize {
+    let Some(Ok(conns)) = pool.async_conns.get() else {
+        return 0;
+    };
+    let idle = std::mem::take(&mut *conns.idle());
+    idle.len()
+}
+
 /// An async server connection with its lock statements prepared once.
 pub(crate) struct AsyncConn {
     conn: mysql_async::Conn,

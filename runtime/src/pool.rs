@@ -332,13 +332,16 @@ impl Pool {
         }
     }
 
-    /// Closes every idle connection; returns how many.
+    /// Closes every idle connection, async ones included; returns how
+    /// many.
     pub(crate) fn close_idle(&self) -> usize {
         let idle = std::mem::take(&mut self.state().idle);
         let closed = idle.len();
         drop(idle);
         self.state().open -= closed;
         self.freed.notify_all();
+        #[cfg(feature = "async")]
+        let closed = closed + crate::async_lock::close_idle(self);
         closed
     }
 
