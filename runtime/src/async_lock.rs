@@ -7,7 +7,9 @@
 //! sends `COM_RESET_CONNECTION` when a connection comes back (which frees
 //! user locks) and pings when one is taken; ours does neither, and a
 //! connection goes back only when it holds no lock (`RELEASE_LOCK`
-//! answered 1, or `GET_LOCK` did not grant one).
+//! answered 1, or `GET_LOCK` did not grant one). An idle connection is
+//! handed out only on the tokio runtime that opened it (its socket is
+//! registered with that runtime's I/O driver); others' are closed when met.
 //!
 //! Cancellation: the `GET_LOCK` runs on a task of its own that owns the
 //! connection, so a caller's future dropped at any point never cuts a

@@ -204,7 +204,7 @@
 //!   which never pings and never resets a connection (a reset frees user
 //!   locks): an uncontended acquire + release is two statements, as with
 //!   sync locks. A connection goes back to the pool only when it holds no
-//!   lock.
+//!   lock, and serves only the tokio runtime that opened it.
 //! - **Cancellation leaks nothing.** The future of `acquire_async` may be
 //!   dropped at any point (`tokio::time::timeout`, `select!`, an aborted
 //!   task, runtime shutdown). The `GET_LOCK` runs on a task that owns the

@@ -85,6 +85,14 @@ fn hold_elsewhere(url: &str, name: &str, seconds: f64) -> (Child, u64) {
     (child, id)
 }
 
+/// `KILL` statements the server has run (global: other tests' count too).
+fn kills() -> u64 {
+    testkit::admin()
+        .query_first::<(String, u64), _>("SHOW GLOBAL STATUS LIKE 'Com_kill'")
+        .expect("Com_kill")
+        .map_or(0, |(_, n)| n)
+}
+
 /// A small deterministic generator (xorshift), seeded from the clock.
 struct Random(u64);
 
@@ -271,8 +279,8 @@ fn dropped_guards_free_their_locks_with_and_without_a_runtime() {
     assert!(freed.is_some(), "the dropped guard's lock is still held");
 }
 
-/// One acquire cancelled while it waits in `GET_LOCK`: how long until its
-/// server session stops waiting; and the same when the runtime itself
+/// One acquire without limit cancelled while it waits in `GET_LOCK`: how
+/// long until its server session stops waiting; and the same when the runtime itself
 /// shuts down under the wait. The lock is never taken on our behalf.
 #[test]
 fn a_cancelled_wait_ends_its_server_session_at_once() {
@@ -280,9 +288,10 @@ fn a_cancelled_wait_ends_its_server_session_at_once() {
     let db = "mysql_lock_async_cancel_one";
     let url = register_db(db);
     let mut admin = testkit::admin();
+    // Without limit: nothing but the KILL would end the server's wait.
     let lock = Lock::new(testkit::unique("async-cancel-one"))
         .using(db)
-        .timeout(Duration::from_secs(30));
+        .wait_forever();
     let server_name = lock.server_name().unwrap().to_owned();
     let (mut child, holder_id) = hold_elsewhere(&url, lock.name(), 3.0);
 
@@ -349,6 +358,7 @@ async fn cancelled_acquires_leak_nothing() {
                 .timeout(Duration::from_secs(10))
         })
         .collect();
+    let kills_before = kills();
     let started = Instant::now();
 
     // Holders: take a random lock, hold it briefly, release; repeat.
@@ -422,10 +432,11 @@ async fn cancelled_acquires_leak_nothing() {
                     .all(|lock| testkit::holder(lock.server_name().unwrap()).is_none())
         })
     });
+    let kills = tokio::task::block_in_place(kills) - kills_before;
     testkit::report(&format!(
         "{CANCELLATIONS} cancellable acquires in {churn:?}: {cancelled} cancelled by timeout, \
          {aborted} aborted, {acquired} acquired; holders took {turns} turns; settled after \
-         {settled:?}"
+         {settled:?}; about {kills} KILLs of waits (the server's Com_kill, global)"
     ));
     assert!(settled.is_some(), "a lock or a wait leaked");
     assert!(
