@@ -532,3 +532,71 @@ async fn tls_settings_are_refused_for_async_locks() {
         other => panic!("expected InvalidConfig, got {other:?}"),
     }
 }
+
+/// A `verify` dropped before its answer leaves the connection in the middle
+/// of a statement: the guard then reports the lock lost, and closing the
+/// connection frees it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_verify_loses_the_lock_cleanly() {
+    testkit::setup();
+    let lock = Lock::new(testkit::unique("async-verify-cut"));
+    let server_name = lock.server_name().unwrap().to_owned();
+    let mut guard = lock.acquire_async().await.unwrap();
+    // The answer may come within the first poll: try until one is cut.
+    let cut_at = {
+        let mut cut_at = None;
+        for attempt in 1..=10_000 {
+            if tokio::time::timeout(Duration::ZERO, guard.verify())
+                .await
+                .is_err()
+            {
+                cut_at = Some(attempt);
+                break;
+            }
+        }
+        cut_at
+    };
+    testkit::report(&format!("verify cut at attempt {cut_at:?}"));
+    if cut_at.is_none() {
+        // Every answer came within the first poll: nothing to check.
+        guard.release().await.unwrap();
+        return;
+    }
+    let err = guard.release().await.unwrap_err();
+    assert!(matches!(err, Error::LockLost { .. }), "{err:?}");
+    let freed = tokio::task::block_in_place(|| {
+        within(Duration::from_secs(5), || {
+            testkit::holder(&server_name).is_none()
+        })
+    });
+    assert!(freed.is_some(), "the lock outlived its closed connection");
+}
+
+/// `pool_max` bounds the async connections too: the wait for one counts
+/// against the lock's timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_async_pool_is_reported() {
+    testkit::setup();
+    let db = "mysql_lock_async_pool";
+    let url = url_with_db(db);
+    let separator = if url.contains('?') { '&' } else { '?' };
+    mysql_lock::register(db, &format!("{url}{separator}pool_max=1")).unwrap();
+    let first = Lock::new(testkit::unique("async-pool")).using(db);
+    let second = Lock::new(testkit::unique("async-pool"))
+        .using(db)
+        .timeout(Duration::from_millis(200));
+    let guard = first.acquire_async().await.unwrap();
+    let err = second.acquire_async().await.unwrap_err();
+    assert!(
+        matches!(err, Error::PoolExhausted { max_size: 1, .. }),
+        "{err:?}"
+    );
+    guard.release().await.unwrap();
+    second
+        .acquire_async()
+        .await
+        .unwrap()
+        .release()
+        .await
+        .unwrap();
+}
