@@ -278,8 +278,9 @@ use proc_macro::TokenStream;
 ///
 /// # Not supported
 ///
-/// `async fn` (the lock blocks its thread; async support is coming; until
-/// then, call a locked sync function through `spawn_blocking`), sync
+/// `async fn` (the lock blocks its thread; in async code, take the lock
+/// with `Lock::acquire_async`, feature `async` of mysql-lock, or call a
+/// locked sync function through `spawn_blocking`), sync
 /// functions returning a future (it would run after the release), `const
 /// fn`, `extern "C"` functions, functions without a body, and functions
 /// returning `()` or another type that can't be a `Result`. Each is a

@@ -31,9 +31,11 @@ pub(crate) fn check(func: &LockedFn) -> syn::Result<()> {
     if let Some(token) = &sig.asyncness {
         errors.push(syn::Error::new(
             token.span,
-            "async fn is not supported yet by #[mysql_lock] (async support is coming): taking \
-             the lock blocks the thread, and the lock belongs to the thread that took it; put the attribute on \
-             a sync function and call it through `tokio::task::spawn_blocking` or similar",
+            "async fn is not supported yet by #[mysql_lock]: taking the lock blocks the thread, \
+             and the lock belongs to the thread that took it; in async code, take the lock with \
+             `Lock::acquire_async` (feature `async` of mysql-lock) and release its guard, or put \
+             the attribute on a sync function and call it through \
+             `tokio::task::spawn_blocking`",
         ));
     }
     if let Some(abi) = &sig.abi {
@@ -79,8 +81,8 @@ pub(crate) fn check_args(args: &Args, sig: &Signature) -> syn::Result<()> {
 const RETURNS_FUTURE: &str =
     "#[mysql_lock] can't lock a sync function that returns a future: the future runs when \
      it is awaited, after the function has returned and released the lock, so its work would \
-     run unlocked. Async support is coming; until then, take the lock inside the future's \
-     code (call a #[mysql_lock] sync function from it through \
+     run unlocked. Take the lock inside the future's code instead (`Lock::acquire_async`, \
+     feature `async` of mysql-lock, or a #[mysql_lock] sync function called through \
      `tokio::task::spawn_blocking`), or do the work in this function, synchronously, and \
      call it through `spawn_blocking`";
 

@@ -162,11 +162,90 @@
 //!
 //! # Async
 //!
-//! Not yet: locks belong to threads, and taking one blocks the thread.
-//! Inside tokio, call a locked function through
-//! `tokio::task::spawn_blocking`. An annotated `async fn`, or a sync one
-//! returning a future (which would run after the release), is a compile
-//! error that says so.
+//! With the feature `async` (on tokio), a [`Lock`] is taken without
+//! blocking the thread: `Lock::acquire_async`,
+//! `Lock::try_acquire_async`, `Lock::is_held_async` and
+//! `Lock::holding_connection_id_async`; the guard is an
+//! `AsyncLockGuard` (`release().await`, `verify().await`, and the same
+//! [`HeldLock`] view as the sync guard). Aliases are shared: one
+//! [`register`] serves both.
+//!
+//! ```toml
+//! [dependencies]
+//! mysql-lock = { version = "0.1", features = ["async"] }
+//! ```
+//!
+//! ```no_run
+//! # #[cfg(feature = "async")]
+//! # async fn run() -> Result<(), mysql_lock::Error> {
+//! use mysql_lock::{Error, Lock};
+//! use std::time::Duration;
+//!
+//! let lock = Lock::new("nightly-report").timeout(Duration::from_secs(2));
+//! match lock.acquire_async().await {
+//!     Ok(guard) => {
+//!         // Only one holder in the whole fleet runs this at a time.
+//!         guard.release().await?;
+//!     }
+//!     Err(Error::Timeout { .. }) => println!("another worker has it"),
+//!     Err(other) => return Err(other),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! (The items named here exist only with the feature: see
+//! `Lock::acquire_async` and `AsyncLockGuard` in a build with it.)
+//!
+//! What holds:
+//!
+//! - **Its own pool.** Async locks use connections of their own, from a
+//!   pool beside the alias's sync one (same options, same `pool_max`),
+//!   which never pings and never resets a connection (a reset frees user
+//!   locks): an uncontended acquire + release is two statements, as with
+//!   sync locks. A connection goes back to the pool only when it holds no
+//!   lock, and serves only the tokio runtime that opened it.
+//! - **Cancellation leaks nothing.** The future of `acquire_async` may be
+//!   dropped at any point (`tokio::time::timeout`, `select!`, an aborted
+//!   task, runtime shutdown). The `GET_LOCK` runs on a task that owns the
+//!   connection, so a statement is never cut in the middle; if the caller
+//!   is gone before the answer, the server session is ended with
+//!   `KILL CONNECTION` from another connection (on a std thread with the
+//!   sync driver, so it happens even while the runtime shuts down: measured,
+//!   the session stops waiting a few milliseconds after the cancellation),
+//!   and a lock granted meanwhile is released; that connection is closed,
+//!   never pooled.
+//! - **Dropping a guard frees the lock**: released on a task of the current
+//!   runtime, or, without a runtime, by closing the connection.
+//! - **Every wait is bounded** as for sync locks: `GET_LOCK` by its timeout
+//!   plus one second, other statements by the statement timeout
+//!   (`read_timeout`, default 5 s), opening a connection by the connect
+//!   timeout; "forever" is sent as 10^8 seconds.
+//!
+//! What doesn't, yet:
+//!
+//! - **One connection per lock, no task sessions.** A task that takes a
+//!   lock it already holds waits for itself until its timeout (nothing
+//!   can see which task holds what), and the server's deadlock detection
+//!   does not see waits between connections of one task: never take a
+//!   lock the task holds, and take several in one global order.
+//! - **No background check**: an async guard's
+//!   [`is_lost`](HeldLock::is_lost) changes only through
+//!   `verify` and the release; call `verify` now
+//!   and then during long holds (the server's `wait_timeout` closes a
+//!   connection idle for 8 hours, freeing its lock).
+//! - **No TLS**: an alias with TLS options is [`Error::InvalidConfig`] for
+//!   async locks. No `tracing` events either, and [`current`] sees only
+//!   sync locks.
+//! - **The attribute** on an `async fn`, or on a sync one returning a
+//!   future, is still a compile error that says so. Without the feature,
+//!   call a locked function through `tokio::task::spawn_blocking`.
+//! - A wait without limit (`Lock::FOREVER`) has no client-side bound on
+//!   its answer; a server gone from the network is noticed by TCP
+//!   keepalive only.
+//!
+//! Futures must run on a tokio runtime with timers enabled (tokio's
+//! timers panic elsewhere).
 //!
 //! # Server caveats
 //!
@@ -188,6 +267,8 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "async")]
+mod async_lock;
 mod error;
 mod fork;
 mod held;
@@ -203,6 +284,8 @@ mod session;
 mod trace;
 mod wait;
 
+#[cfg(feature = "async")]
+pub use async_lock::AsyncLockGuard;
 pub use error::{Error, Holder};
 pub use held::HeldLock;
 pub use inspect::{

@@ -253,6 +253,20 @@ impl Lock {
         Ok((pool, server_name))
     }
 
+    /// The alias's pool and the server name, shared (for the async API,
+    /// whose futures own what they use).
+    #[cfg(feature = "async")]
+    pub(crate) fn resolve_shared(&self) -> Result<(Arc<Pool>, Arc<str>), Error> {
+        let (pool, server_name) = self.resolve()?;
+        Ok((Arc::clone(pool), Arc::clone(server_name)))
+    }
+
+    /// The name and the alias, shared.
+    #[cfg(feature = "async")]
+    pub(crate) fn name_and_alias(&self) -> (Arc<str>, Arc<str>) {
+        (Arc::clone(&self.name), Arc::clone(&self.alias))
+    }
+
     /// A lock like this one (alias, timeout, minimum hold time) with
     /// another name: for names built at run time, such as one per entity.
     /// It shares this lock's look-up of the alias, so making one costs the

@@ -53,6 +53,15 @@ pub(crate) struct Pool {
     freed: Condvar,
     /// The background check of the locks held through this pool.
     pub(crate) monitor: Arc<Monitor>,
+    /// The async connections of the alias, made on first use (see
+    /// `async_lock.rs`). Asserted unwind-safe so that a `Lock` stays
+    /// `UnwindSafe` (users move one into `catch_unwind`): the driver's
+    /// options are never changed after they are made, and the idle list is
+    /// a mutex whose every critical section is a push or a pop.
+    #[cfg(feature = "async")]
+    pub(crate) async_conns: std::sync::OnceLock<
+        Result<std::panic::AssertUnwindSafe<crate::async_lock::AsyncPool>, String>,
+    >,
 }
 
 struct PoolState {
@@ -160,7 +169,27 @@ impl Pool {
             }),
             freed: Condvar::new(),
             monitor: Arc::new(Monitor::new(alias)),
+            #[cfg(feature = "async")]
+            async_conns: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The bound of every statement but `GET_LOCK`.
+    #[cfg(feature = "async")]
+    pub(crate) fn statement_timeout(&self) -> Duration {
+        self.statement_timeout
+    }
+
+    /// The bound of opening a connection.
+    #[cfg(feature = "async")]
+    pub(crate) fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    /// The most connections the pool opens.
+    #[cfg(feature = "async")]
+    pub(crate) fn max_size(&self) -> usize {
+        self.max_size
     }
 
     /// The alias the pool was registered under (for messages).
@@ -303,13 +332,16 @@ impl Pool {
         }
     }
 
-    /// Closes every idle connection; returns how many.
+    /// Closes every idle connection, async ones included; returns how
+    /// many.
     pub(crate) fn close_idle(&self) -> usize {
         let idle = std::mem::take(&mut self.state().idle);
         let closed = idle.len();
         drop(idle);
         self.state().open -= closed;
         self.freed.notify_all();
+        #[cfg(feature = "async")]
+        let closed = closed + crate::async_lock::close_idle(self);
         closed
     }
 
@@ -377,7 +409,7 @@ impl Pool {
     /// thread that opened the connection (a lock session's connection
     /// serves the thread that took it from the pool, until its last lock is
     /// released). The user's own attributes are kept.
-    fn with_connect_attrs(&self) -> mysql::Opts {
+    pub(crate) fn with_connect_attrs(&self) -> mysql::Opts {
         let mut attrs = self.opts.get_connect_attrs().cloned().unwrap_or_default();
         let mut add = |key: &str, value: String| {
             attrs.entry(key.to_owned()).or_insert(value);

@@ -268,7 +268,9 @@ pub fn pool_status(alias: &str) -> Result<PoolStatus, Error> {
 /// Closes the idle connections of `alias`'s pool (those holding no lock)
 /// and returns how many it closed: for a clean shutdown, or to give
 /// connections back to a busy server. Connections holding locks are left
-/// alone; new ones are opened again when needed.
+/// alone; new ones are opened again when needed. With the feature `async`,
+/// the idle connections of async locks are closed too ([`pool_status`]
+/// counts the sync pool only).
 ///
 /// # Errors
 ///

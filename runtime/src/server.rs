@@ -25,7 +25,7 @@ pub(crate) const ANSWER_MARGIN: Duration = Duration::from_secs(1);
 /// more, rounded up to a quarter second, so that waits of about the same
 /// length (the rest of one timeout, after a pooled connection was taken)
 /// share a bound, and the socket's is not set again for each.
-fn answer_bound(secs: f64) -> Duration {
+pub(crate) fn answer_bound(secs: f64) -> Duration {
     let quarters = ((secs + ANSWER_MARGIN.as_secs_f64() * 0.75) * 4.0).ceil();
     Duration::from_secs_f64(quarters / 4.0)
 }
@@ -54,6 +54,18 @@ pub(crate) struct ConnId {
     pub(crate) server: u64,
 }
 
+impl ConnId {
+    /// The id of a connection opened now, whose `CONNECTION_ID()` is
+    /// `server`: a new serial.
+    pub(crate) fn fresh(server: u64) -> Self {
+        static SERIAL: AtomicU64 = AtomicU64::new(1);
+        ConnId {
+            serial: SERIAL.fetch_add(1, Ordering::Relaxed),
+            server,
+        }
+    }
+}
+
 /// One running server: where it listens and when it started. Two aliases
 /// that reach the same instance share its locks; a connection id means
 /// something only on the instance that gave it.
@@ -66,6 +78,17 @@ pub(crate) struct Instance {
 }
 
 impl Instance {
+    /// The server at `host:port` that has been up `uptime` seconds now.
+    pub(crate) fn new(host: &str, port: u64, uptime: i64) -> Self {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        Instance {
+            address: format!("{host}:{port}"),
+            booted: now - uptime,
+        }
+    }
+
     /// Whether `self` and `other` are the same running server (the boot
     /// time is computed from two readings a moment apart: ±2 s).
     pub(crate) fn same_as(&self, other: &Instance) -> bool {
@@ -110,7 +133,6 @@ impl ServerConn {
     /// Connects and prepares the statements (a few round trips, once per
     /// connection, never per lock).
     pub(crate) fn open(opts: mysql::Opts, statement_timeout: Duration) -> mysql::Result<Self> {
-        static SERIAL: AtomicU64 = AtomicU64::new(1);
         let mut conn = Conn::new(opts)?;
         // The handshake carries only 32 bits of the connection id; MariaDB's
         // are 64-bit.
@@ -120,9 +142,6 @@ impl ServerConn {
         let (_, uptime): (String, i64) = conn
             .query_first("SHOW GLOBAL STATUS LIKE 'Uptime'")?
             .ok_or_else(|| no_row("SHOW GLOBAL STATUS"))?;
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         let flavor = if version.to_ascii_lowercase().contains("mariadb") {
             Flavor::MariaDb
         } else {
@@ -134,16 +153,10 @@ impl ServerConn {
         let is_used_lock = conn.prep("SELECT IS_USED_LOCK(?)")?;
         Ok(Self {
             conn,
-            id: ConnId {
-                serial: SERIAL.fetch_add(1, Ordering::Relaxed),
-                server: server_id,
-            },
+            id: ConnId::fresh(server_id),
             generation: crate::fork::generation(),
             ends,
-            instance: Arc::new(Instance {
-                address: format!("{host}:{port}"),
-                booted: now - uptime,
-            }),
+            instance: Arc::new(Instance::new(&host, port, uptime)),
             flavor,
             get_lock,
             release_lock,
@@ -396,14 +409,14 @@ fn first<T: mysql::prelude::FromValue>(
 }
 
 /// The error for an answer that can't be this statement's.
-fn out_of_step(what: String) -> mysql::Error {
+pub(crate) fn out_of_step(what: String) -> mysql::Error {
     mysql::Error::IoError(std::io::Error::new(
         std::io::ErrorKind::InvalidData,
         format!("the connection is out of step with its answers: {what}"),
     ))
 }
 
-fn no_row(query: &str) -> mysql::Error {
+pub(crate) fn no_row(query: &str) -> mysql::Error {
     mysql::Error::IoError(std::io::Error::new(
         std::io::ErrorKind::UnexpectedEof,
         format!("{query} returned no row"),

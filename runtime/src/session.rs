@@ -128,7 +128,7 @@ pub(crate) fn innermost() -> Option<HeldLock> {
 }
 
 /// What a statement's outcome says about the locks of its connection.
-enum Verdict {
+pub(crate) enum Verdict {
     /// The connection still owns the lock.
     Owns,
     /// Gone, or not the session that took the locks (a proxy that switched
@@ -143,7 +143,7 @@ enum Verdict {
 
 impl Verdict {
     /// The one rule, for an `IS_USED_LOCK` of a lock held on `conn`.
-    fn of_check(answer: mysql::Result<Option<u64>>, conn: ConnId) -> Self {
+    pub(crate) fn of_check(answer: mysql::Result<Option<u64>>, conn: ConnId) -> Self {
         match answer {
             Ok(Some(holder)) if holder == conn.server => Verdict::Owns,
             Ok(_) => Verdict::Lost,

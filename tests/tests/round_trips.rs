@@ -2,7 +2,7 @@
 //! taking and returning the pooled connection included (through `Lock`, the
 //! attribute, a name formatted from the arguments, and `if_busy = "skip"`): counted by the
 //! server itself (`Questions` + `Com_admin_commands`, so pings count too),
-//! not timed.
+//! not timed. With the feature `async`, the same for `acquire_async`.
 //!
 //! The only test in its binary, so no other test of this suite talks to the
 //! server meanwhile; the count is taken three times and the smallest kept,
@@ -116,6 +116,34 @@ fn a_lock_cycle_is_two_statements_through_lock_and_attribute() {
         "statements for {CYCLES} annotated calls with if_busy = \"skip\""
     );
 
+    // The async API (feature `async`), on its own pool: the same two.
+    #[cfg(feature = "async")]
+    let through_async = {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let cycle = || {
+            runtime.block_on(async {
+                lock.acquire_async().await.unwrap().release().await.unwrap();
+            })
+        };
+        cycle();
+        let through_async = statements_during(&mut admin, || {
+            for _ in 0..CYCLES {
+                cycle();
+            }
+        });
+        assert_eq!(
+            through_async,
+            2 * CYCLES,
+            "statements for {CYCLES} async acquire+release cycles"
+        );
+        through_async
+    };
+    #[cfg(not(feature = "async"))]
+    let through_async = 0;
+
     // The counter sees what the library avoids: the driver's default pool
     // pings every connection it hands out and resets every one it takes
     // back: 4 round trips a cycle (5 counted on MariaDB 10.11, where the
@@ -136,8 +164,9 @@ fn a_lock_cycle_is_two_statements_through_lock_and_attribute() {
         }
     });
     testkit::report(&format!(
-        "commands per cycle: mysql-lock {}, default mysql::Pool {}",
+        "commands per cycle: mysql-lock {}, async {}, default mysql::Pool {}",
         through_lock as f64 / CYCLES as f64,
+        through_async as f64 / CYCLES as f64,
         through_default_pool as f64 / CYCLES as f64
     ));
     assert!(

@@ -1,0 +1,1003 @@
+//! Async locks (feature `async`): [`Lock::acquire_async`] and
+//! [`AsyncLockGuard`], on tokio and the `mysql_async` driver.
+//!
+//! One lock, one connection: each guard holds a connection of its own from
+//! the alias's async pool, which sits beside the sync one and is built from
+//! the same options. The pool is ours, not the driver's: the driver's pool
+//! sends `COM_RESET_CONNECTION` when a connection comes back (which frees
+//! user locks) and pings when one is taken; ours does neither, and a
+//! connection goes back only when it holds no lock (`RELEASE_LOCK`
+//! answered 1, or `GET_LOCK` did not grant one). An idle connection is
+//! handed out only on the tokio runtime that opened it (its socket is
+//! registered with that runtime's I/O driver); others' are closed when met.
+//!
+//! Cancellation: the `GET_LOCK` runs on a task of its own that owns the
+//! connection, so a caller's future dropped at any point never cuts a
+//! statement in the middle. If the caller is gone before the answer, a
+//! std thread ends the server session with `KILL CONNECTION` from another
+//! connection (the sync driver, so it works while the runtime shuts
+//! down), and the task, on getting its answer, releases a lock granted
+//! meanwhile and closes the connection, never pooling it.
+
+use crate::held::HeldLock;
+use crate::pool::Pool;
+use crate::server::{answer_bound, out_of_step, ConnId, Failure, GetLock, Instance, ANSWER_MARGIN};
+use crate::session::Verdict;
+use crate::wait::{Deadline, Wait};
+use crate::{Error, Holder, Lock};
+use mysql_async::prelude::{FromValue, Queryable, StatementLike};
+use std::fmt;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+
+/// The async connections of one alias: idle ones, and a permit for each
+/// connection in use, at most `pool_max` of them.
+pub(crate) struct AsyncPool {
+    opts: mysql_async::Opts,
+    permits: Arc<Semaphore>,
+    idle: Mutex<Vec<AsyncConn>>,
+}
+
+impl AsyncPool {
+    fn new(pool: &Pool) -> Result<Self, String> {
+        Ok(AsyncPool {
+            opts: async_opts(pool)?,
+            permits: Arc::new(Semaphore::new(pool.max_size())),
+            idle: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<AsyncConn>> {
+        // Every critical section is a push or a pop.
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The alias's sync options as `mysql_async` options: the same server,
+/// account, database, socket and connection attributes.
+fn async_opts(pool: &Pool) -> Result<mysql_async::Opts, String> {
+    let opts = pool.with_connect_attrs();
+    if opts.get_ssl_opts().is_some() {
+        return Err(
+            "the settings ask for TLS, which async locks don't support yet; \
+                    use a sync Lock for this alias, or register another alias without TLS \
+                    for async locks"
+                .into(),
+        );
+    }
+    let mut attrs = opts.get_connect_attrs().cloned().unwrap_or_default();
+    attrs.insert("mysql_lock_thread".into(), "async (tokio)".into());
+    let builder = mysql_async::OptsBuilder::default()
+        .ip_or_hostname(opts.get_ip_or_hostname().into_owned())
+        .tcp_port(opts.get_tcp_port())
+        .user(opts.get_user())
+        .pass(opts.get_pass())
+        .db_name(opts.get_db_name())
+        .socket(opts.get_socket())
+        .prefer_socket(opts.get_prefer_socket())
+        .init(opts.get_init())
+        .tcp_nodelay(opts.get_tcp_nodelay())
+        .tcp_keepalive(
+            opts.get_tcp_keepalive_time_ms()
+                .map(|ms| Duration::from_millis(ms.into())),
+        )
+        .stmt_cache_size(opts.get_stmt_cache_size())
+        .max_allowed_packet(opts.get_max_allowed_packet())
+        .secure_auth(opts.get_secure_auth())
+        .enable_cleartext_plugin(opts.get_enable_cleartext_plugin())
+        .connect_attributes(attrs);
+    Ok(builder.into())
+}
+
+/// The alias's async pool, made on first use.
+fn async_pool(pool: &Pool) -> Result<&AsyncPool, Error> {
+    pool.async_conns
+        .get_or_init(|| AsyncPool::new(pool).map(std::panic::AssertUnwindSafe))
+        .as_ref()
+        .map(|conns| &**conns)
+        .map_err(|reason| Error::InvalidConfig {
+            alias: pool.alias().to_owned(),
+            reason: reason.clone(),
+        })
+}
+
+/// Closes the idle async connections of `pool` (none hold a lock);
+/// returns how many.
+pub(crate) fn close_idle(pool: &Pool) -> usize {
+    let Some(Ok(conns)) = pool.async_conns.get() else {
+        return 0;
+    };
+    let idle = std::mem::take(&mut *conns.idle());
+    idle.len()
+}
+
+/// An async server connection with its lock statements prepared once.
+pub(crate) struct AsyncConn {
+    conn: mysql_async::Conn,
+    id: ConnId,
+    instance: Arc<Instance>,
+    mariadb: bool,
+    get_lock: mysql_async::Statement,
+    release_lock: mysql_async::Statement,
+    is_used_lock: mysql_async::Statement,
+    statement_timeout: Duration,
+    /// The runtime whose I/O driver serves its socket: used on another
+    /// runtime, it would wait for readiness that only that one delivers
+    /// (or fail once that one is gone).
+    runtime: tokio::runtime::Id,
+    /// False while a statement is in flight (a future dropped then leaves
+    /// the connection in the middle of an answer) and after a failure of
+    /// the connection: it is then closed, never used again.
+    trusted: bool,
+}
+
+impl AsyncConn {
+    /// Connects and prepares the statements (a few round trips, once per
+    /// connection).
+    async fn open(opts: mysql_async::Opts, statement_timeout: Duration) -> mysql::Result<Self> {
+        let mut conn = mysql_async::Conn::new(opts).await.map_err(to_sync)?;
+        let (version, server_id, host, port): (String, u64, String, u64) = conn
+            .query_first("SELECT VERSION(), CONNECTION_ID(), @@hostname, @@port")
+            .await
+            .map_err(to_sync)?
+            .ok_or_else(|| crate::server::no_row("SELECT VERSION()"))?;
+        let (_, uptime): (String, i64) = conn
+            .query_first("SHOW GLOBAL STATUS LIKE 'Uptime'")
+            .await
+            .map_err(to_sync)?
+            .ok_or_else(|| crate::server::no_row("SHOW GLOBAL STATUS"))?;
+        let get_lock = conn.prep("SELECT GET_LOCK(?, ?)").await.map_err(to_sync)?;
+        let release_lock = conn.prep("SELECT RELEASE_LOCK(?)").await.map_err(to_sync)?;
+        let is_used_lock = conn.prep("SELECT IS_USED_LOCK(?)").await.map_err(to_sync)?;
+        Ok(AsyncConn {
+            conn,
+            id: ConnId::fresh(server_id),
+            instance: Arc::new(Instance::new(&host, port, uptime)),
+            mariadb: version.to_ascii_lowercase().contains("mariadb"),
+            get_lock,
+            release_lock,
+            is_used_lock,
+            statement_timeout,
+            runtime: tokio::runtime::Handle::current().id(),
+            trusted: true,
+        })
+    }
+
+    /// One statement whose answer is one row of one column, bounded by
+    /// `bound` (`None`: without limit). A statement that gets no answer in
+    /// time is an I/O error of kind `TimedOut` ([`Failure::Unanswered`]).
+    async fn first<T, S, P>(
+        &mut self,
+        statement: S,
+        params: P,
+        bound: Option<Duration>,
+    ) -> mysql::Result<T>
+    where
+        T: FromValue + Send,
+        S: StatementLike,
+        P: Into<mysql_async::Params> + Send,
+    {
+        self.trusted = false;
+        let query = self
+            .conn
+            .exec_first::<mysql_async::Row, _, _>(statement, params);
+        let answer = match bound {
+            Some(bound) => match tokio::time::timeout(bound, query).await {
+                Ok(answer) => answer,
+                Err(_) => return Err(unanswered(bound)),
+            },
+            None => query.await,
+        };
+        let result = match answer {
+            Ok(Some(row)) => match mysql_async::from_row_opt::<(T,)>(row) {
+                Ok((value,)) => Ok(value),
+                Err(err) => Err(out_of_step(format!("an unexpected row {:?}", err.0))),
+            },
+            Ok(None) => Err(out_of_step("no row".into())),
+            Err(err) => Err(to_sync(err)),
+        };
+        self.trusted = !matches!(
+            &result,
+            Err(err) if matches!(Failure::of(err), Failure::Connection | Failure::Unanswered)
+        );
+        result
+    }
+
+    /// `GET_LOCK(name, wait)`, answered within the wait plus
+    /// [`ANSWER_MARGIN`] or given up (see [`Failure::Unanswered`]).
+    async fn get_lock(&mut self, name: &str, wait: Wait) -> mysql::Result<GetLock> {
+        let secs = if self.mariadb {
+            wait.server_secs()
+        } else {
+            // MySQL waits whole seconds: round up, never give up early.
+            wait.server_secs().ceil()
+        };
+        let bound = match wait {
+            Wait::Within(_) => Some(answer_bound(secs)),
+            Wait::Unlimited => None,
+        };
+        let statement = self.get_lock.clone();
+        match self
+            .first::<Option<i64>, _, _>(&statement, (name, secs), bound)
+            .await?
+        {
+            Some(1) => Ok(GetLock::Acquired),
+            Some(0) => Ok(GetLock::TimedOut),
+            None => Ok(GetLock::Null),
+            Some(other) => Err(out_of_step(format!("GET_LOCK answered {other}"))),
+        }
+    }
+
+    /// `RELEASE_LOCK(name)`: `Some(1)` released, `Some(0)` held by another
+    /// session, `None` held by nobody.
+    async fn release_lock(&mut self, name: &str) -> mysql::Result<Option<i64>> {
+        let statement = self.release_lock.clone();
+        let bound = Some(self.statement_timeout);
+        self.first(&statement, (name,), bound).await
+    }
+
+    /// `IS_USED_LOCK(name)`: the holder's connection id, or `None`.
+    async fn is_used_lock(&mut self, name: &str) -> mysql::Result<Option<u64>> {
+        let statement = self.is_used_lock.clone();
+        let bound = Some(self.statement_timeout);
+        self.first(&statement, (name,), bound).await
+    }
+
+    /// Who holds `name`, for [`Error::Timeout`]: one round trip; `None`
+    /// when nobody does or the question failed.
+    async fn describe_holder(&mut self, name: &str) -> Option<Box<Holder>> {
+        let bound = Some(self.statement_timeout);
+        let id: u64 = self.is_used_lock(name).await.ok()??;
+        let who: mysql::Result<Option<String>> = self
+            .first(
+                "SELECT CONCAT(USER, '@', HOST) FROM information_schema.PROCESSLIST WHERE ID = ?",
+                (id,),
+                bound,
+            )
+            .await;
+        let (user, host) = match who.ok().flatten() {
+            Some(who) => match who.rsplit_once('@') {
+                Some((user, host)) => (Some(user.to_owned()), Some(host.to_owned())),
+                None => (None, None),
+            },
+            None => (None, None),
+        };
+        Some(Box::new(Holder {
+            connection_id: id,
+            user,
+            host,
+            thread: None,
+        }))
+    }
+}
+
+/// The driver's error as the sync driver's, so that [`Failure::of`] and
+/// the session's one rule judge both alike. Server errors keep their code;
+/// an I/O error stays one; anything else of the driver (a protocol or
+/// connection state error) means the connection can't be trusted.
+fn to_sync(err: mysql_async::Error) -> mysql::Error {
+    match err {
+        mysql_async::Error::Server(err) => mysql::Error::MySqlError(mysql::MySqlError {
+            state: err.state,
+            message: err.message,
+            code: err.code,
+        }),
+        mysql_async::Error::Io(mysql_async::IoError::Io(io)) => mysql::Error::IoError(io),
+        other => mysql::Error::IoError(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            other.to_string(),
+        )),
+    }
+}
+
+/// The error of a statement that got no answer within `bound`.
+fn unanswered(bound: Duration) -> mysql::Error {
+    mysql::Error::IoError(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        format!("no answer from the server within {bound:?}"),
+    ))
+}
+
+/// A server session to end from another connection.
+#[derive(Clone)]
+struct Target {
+    pool: Arc<Pool>,
+    id: ConnId,
+    instance: Arc<Instance>,
+}
+
+impl Target {
+    /// `KILL CONNECTION` of the session, on a std thread with the sync
+    /// driver: it must happen even when it is asked for while the tokio
+    /// runtime shuts down. Bounded by the statement timeout; when it fails,
+    /// the session ends when its wait does.
+    fn kill_in_background(self) {
+        let _ = std::thread::Builder::new()
+            .name("mysql-lock-kill".into())
+            .spawn(move || {
+                let _ = self.pool.kill(self.id, &self.instance);
+            });
+    }
+}
+
+/// An async connection taken from the pool, with its permit. Dropping it
+/// closes the connection (the server then frees whatever it held);
+/// [`Checkout::checkin`] is the only way back into the pool.
+struct Checkout {
+    conn: Option<AsyncConn>,
+    pool: Arc<Pool>,
+    /// Released after the connection is back (fields drop in order).
+    _permit: OwnedSemaphorePermit,
+    /// Taken from the idle list: it may have died while idle.
+    reused: bool,
+    /// How long it waited for a permit.
+    waited: Duration,
+}
+
+impl Checkout {
+    fn conn(&mut self) -> &mut AsyncConn {
+        self.conn
+            .as_mut()
+            .expect("a Checkout holds a connection until checkin")
+    }
+
+    /// What a KILL of its server session needs.
+    fn target(&self) -> Target {
+        let conn = self
+            .conn
+            .as_ref()
+            .expect("a Checkout holds a connection until checkin");
+        Target {
+            pool: Arc::clone(&self.pool),
+            id: conn.id,
+            instance: Arc::clone(&conn.instance),
+        }
+    }
+
+    /// Gives back a connection that holds no lock; one in the middle of a
+    /// statement or after a connection failure is closed instead.
+    fn checkin(mut self) {
+        if let Some(conn) = self.conn.take().filter(|conn| conn.trusted) {
+            if let Ok(pool) = async_pool(&self.pool) {
+                pool.idle().push(conn);
+            }
+        }
+    }
+}
+
+/// An idle connection of the current runtime. Those of other runtimes
+/// are closed: their runtime is most likely gone (one per test, say), and
+/// one that still runs may not be driven while this one waits on them.
+fn take_idle(conns: &AsyncPool) -> Option<AsyncConn> {
+    let runtime = tokio::runtime::Handle::current().id();
+    let mut foreign = Vec::new();
+    let found = {
+        let mut idle = conns.idle();
+        loop {
+            match idle.pop() {
+                Some(conn) if conn.runtime == runtime => break Some(conn),
+                Some(conn) => foreign.push(conn),
+                None => break None,
+            }
+        }
+    };
+    // Closed outside the mutex; they hold no lock.
+    drop(foreign);
+    found
+}
+
+/// Takes an idle connection, or opens one, while fewer than `pool_max` are
+/// in use; else waits for one until `deadline`.
+async fn checkout(pool: &Arc<Pool>, deadline: Deadline) -> Result<Checkout, Error> {
+    let conns = async_pool(pool)?;
+    let started = Instant::now();
+    let permits = Arc::clone(&conns.permits);
+    let permit = match deadline.instant() {
+        None => permits.acquire_owned().await.ok(),
+        // An expired deadline still takes a free permit: the future is
+        // polled once before the timer.
+        Some(at) => tokio::time::timeout_at(at.into(), permits.acquire_owned())
+            .await
+            .ok()
+            .and_then(Result::ok),
+    };
+    let Some(permit) = permit else {
+        return Err(Error::PoolExhausted {
+            alias: pool.alias().to_owned(),
+            waited: started.elapsed(),
+            max_size: pool.max_size(),
+        });
+    };
+    let waited = started.elapsed();
+    let idle = take_idle(conns);
+    if let Some(conn) = idle {
+        return Ok(Checkout {
+            conn: Some(conn),
+            pool: Arc::clone(pool),
+            _permit: permit,
+            reused: true,
+            waited,
+        });
+    }
+    // Bounded by the connect timeout and by the deadline plus the answer
+    // margin, as the sync pool's connects.
+    let connect_timeout = pool.connect_timeout();
+    let limit = deadline.instant().map_or(connect_timeout, |deadline| {
+        connect_timeout.min(deadline.saturating_duration_since(Instant::now()) + ANSWER_MARGIN)
+    });
+    let connect_error = |reason: String, source| Error::Connect {
+        alias: pool.alias().to_owned(),
+        target: pool.target(),
+        waited: started.elapsed(),
+        reason,
+        source,
+    };
+    match tokio::time::timeout(limit, AsyncConn::open(conns.opts.clone(), pool.statement_timeout()))
+        .await
+    {
+        Ok(Ok(conn)) => Ok(Checkout {
+            conn: Some(conn),
+            pool: Arc::clone(pool),
+            _permit: permit,
+            reused: false,
+            waited,
+        }),
+        Ok(Err(err)) => Err(connect_error(err.to_string(), Some(Box::new(err)))),
+        Err(_) => Err(connect_error(
+            format!(
+                "no complete handshake within {limit:?} (the lock's timeout plus {ANSWER_MARGIN:?}, \
+                 or the connect timeout, {connect_timeout:?}: set tcp_connect_timeout_ms in the \
+                 URL to change it)"
+            ),
+            None,
+        )),
+    }
+}
+
+/// Kills the target's session when dropped while armed and the wait it runs
+/// has not been answered: the caller of [`wait_on_task`] gave up.
+struct KillUnlessAnswered {
+    target: Option<Target>,
+    answered: Arc<AtomicBool>,
+}
+
+impl Drop for KillUnlessAnswered {
+    fn drop(&mut self) {
+        if let Some(target) = self.target.take() {
+            if !self.answered.load(Ordering::Acquire) {
+                target.kill_in_background();
+            }
+        }
+    }
+}
+
+/// Runs `GET_LOCK` on a task of its own that owns the connection, and
+/// waits for its answer. Dropping this future at any point leaks nothing:
+/// see the module docs.
+async fn wait_on_task(
+    mut checkout: Checkout,
+    name: Arc<str>,
+    wait: Wait,
+) -> Result<(Checkout, mysql::Result<GetLock>), Error> {
+    let target = checkout.target();
+    let answered = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = oneshot::channel::<(Checkout, mysql::Result<GetLock>)>();
+    let task_answered = Arc::clone(&answered);
+    let task_target = target.clone();
+    let task_name = Arc::clone(&name);
+    tokio::spawn(async move {
+        let answer = checkout.conn().get_lock(&task_name, wait).await;
+        task_answered.store(true, Ordering::Release);
+        if matches!(&answer, Err(err) if Failure::of(err) == Failure::Unanswered) {
+            // The server may still be waiting, and grant the lock later to
+            // a session nobody will release: end it.
+            task_target.kill_in_background();
+        }
+        if let Err((mut checkout, answer)) = tx.send((checkout, answer)) {
+            // The caller is gone: nobody else will release a lock granted
+            // now. The connection is closed, never pooled: a KILL from the
+            // caller's side may be on its way to it.
+            if matches!(answer, Ok(GetLock::Acquired)) {
+                let _ = checkout.conn().release_lock(&task_name).await;
+            }
+            drop(checkout);
+        }
+    });
+    let mut on_drop = KillUnlessAnswered {
+        target: Some(target),
+        answered,
+    };
+    match rx.await {
+        Ok(answer) => {
+            on_drop.target = None;
+            Ok(answer)
+        }
+        // The task was dropped without an answer (the runtime is shutting
+        // down) or panicked: `on_drop` kills the session.
+        Err(_) => Err(Error::mysql(
+            "GET_LOCK",
+            mysql::Error::IoError(std::io::Error::other(
+                "the task waiting for GET_LOCK's answer ended without it (the tokio runtime \
+                 is shutting down?)",
+            )),
+        )),
+    }
+}
+
+impl Lock {
+    /// Takes the lock without blocking the thread, waiting up to the
+    /// [timeout](Lock::timeout) (feature `async`, on a tokio runtime). The
+    /// lock is held until the guard is released or dropped.
+    ///
+    /// Each guard holds a connection of its own (one lock per connection):
+    /// a task that takes a lock it already holds waits for itself until
+    /// the timeout, and the server's deadlock detection does not see
+    /// waits between two connections of one task. Never take a lock the
+    /// task holds, and take several in one global order.
+    ///
+    /// Cancel-safe: dropping the future at any point (a `select!`,
+    /// `tokio::time::timeout`, an aborted task, runtime shutdown) leaves no
+    /// lock held and no server session waiting; see the
+    /// [crate docs](crate#async).
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::Timeout`]: another session held it for the whole timeout.
+    /// - [`Error::Interrupted`]: the wait was killed on the server.
+    /// - [`Error::Unanswered`]: the server did not answer within the
+    ///   timeout plus one second.
+    /// - [`Error::UnknownAlias`], [`Error::InvalidName`],
+    ///   [`Error::InvalidConfig`] (TLS, not supported by async locks yet),
+    ///   [`Error::PoolExhausted`], [`Error::Connect`],
+    ///   [`Error::Disconnected`], [`Error::Mysql`].
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime (with timers enabled), as tokio's own
+    /// timers do.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), mysql_lock::Error> {
+    /// use mysql_lock::Lock;
+    /// use std::time::Duration;
+    ///
+    /// mysql_lock::register("default", "mysql://root@127.0.0.1:3306/test")?;
+    /// let lock = Lock::new("nightly-report").timeout(Duration::from_secs(2));
+    /// let guard = lock.acquire_async().await?;
+    /// // ... only one holder at a time runs here ...
+    /// guard.release().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use = "the lock is released as soon as the guard is dropped"]
+    pub async fn acquire_async(&self) -> Result<AsyncLockGuard, Error> {
+        self.acquire_async_within(self.configured_timeout(), true)
+            .await
+    }
+
+    /// Makes one attempt without waiting: `Ok(None)` when another session
+    /// holds the lock. The async form of
+    /// [`try_acquire`](Lock::try_acquire).
+    ///
+    /// # Errors
+    ///
+    /// As [`acquire_async`](Lock::acquire_async), but never
+    /// [`Error::Timeout`].
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), mysql_lock::Error> {
+    /// match mysql_lock::Lock::new("job").try_acquire_async().await? {
+    ///     Some(guard) => guard.release().await?,
+    ///     None => println!("another worker is running it; skipping"),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use = "the lock is released as soon as the guard is dropped"]
+    pub async fn try_acquire_async(&self) -> Result<Option<AsyncLockGuard>, Error> {
+        match self.acquire_async_within(Duration::ZERO, false).await {
+            Ok(guard) => Ok(Some(guard)),
+            Err(Error::Timeout { .. }) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
+    async fn acquire_async_within(
+        &self,
+        timeout: Duration,
+        describe_holder: bool,
+    ) -> Result<AsyncLockGuard, Error> {
+        let (pool, server_name) = self.resolve_shared()?;
+        let started = Instant::now();
+        let deadline = Wait::from_timeout(timeout).deadline_from(started);
+        loop {
+            let checkout = checkout(&pool, deadline).await?;
+            let reused = checkout.reused;
+            let connection_wait = checkout.waited;
+            let (mut checkout, answer) =
+                wait_on_task(checkout, Arc::clone(&server_name), deadline.remaining()).await?;
+            let name = server_name.to_string();
+            let error = match answer {
+                Ok(GetLock::Acquired) => {
+                    let (lock_name, alias) = self.name_and_alias();
+                    let held = HeldLock::new(
+                        lock_name,
+                        Arc::clone(&server_name),
+                        alias,
+                        checkout.conn().id,
+                        self.configured_min_hold(),
+                    );
+                    return Ok(AsyncLockGuard {
+                        checkout: Some(checkout),
+                        held,
+                    });
+                }
+                Ok(GetLock::TimedOut) => Error::Timeout {
+                    name,
+                    timeout,
+                    connection_wait,
+                    holder: if describe_holder {
+                        checkout.conn().describe_holder(&server_name).await
+                    } else {
+                        None
+                    },
+                },
+                Ok(GetLock::Null) => Error::Interrupted { name },
+                Err(err) => match Failure::of(&err) {
+                    Failure::Deadlock => Error::Deadlock { name },
+                    Failure::Interrupted => Error::Interrupted { name },
+                    Failure::Unsupported => Error::Unsupported {
+                        name,
+                        source: Box::new(err),
+                    },
+                    Failure::NameRefused => Error::InvalidName {
+                        name,
+                        reason: "the server refused the name as too long; with exact names, \
+                                 MySQL takes at most 64 characters and MariaDB 192 bytes",
+                    },
+                    Failure::Unanswered => {
+                        // The waiting task has asked for the session's KILL.
+                        drop(checkout);
+                        return Err(Error::Unanswered {
+                            name,
+                            during: "GET_LOCK",
+                            waited: started.elapsed(),
+                        });
+                    }
+                    Failure::Connection => {
+                        drop(checkout);
+                        // An idle connection most likely died idle (a server
+                        // restart, wait_timeout): try another.
+                        if reused {
+                            continue;
+                        }
+                        return Err(Error::Disconnected {
+                            name,
+                            source: Box::new(err),
+                        });
+                    }
+                    Failure::Other => Error::mysql("GET_LOCK", err),
+                },
+            };
+            checkout.checkin();
+            return Err(error);
+        }
+    }
+
+    /// Whether any session holds the lock now (`IS_USED_LOCK` is not NULL),
+    /// without blocking the thread. As [`is_held`](Lock::is_held): for
+    /// monitoring, never to decide whether to run exclusive work.
+    ///
+    /// # Errors
+    ///
+    /// As [`holding_connection_id_async`](Lock::holding_connection_id_async).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), mysql_lock::Error> {
+    /// if mysql_lock::Lock::new("job").is_held_async().await? {
+    ///     println!("a worker is running the job");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn is_held_async(&self) -> Result<bool, Error> {
+        Ok(self.holding_connection_id_async().await?.is_some())
+    }
+
+    /// The `CONNECTION_ID()` of the session holding the lock, or `None`
+    /// when it is free, without blocking the thread: the async form of
+    /// [`holding_connection_id`](Lock::holding_connection_id). Compare
+    /// with the guard's [`connection_id`](HeldLock::connection_id).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownAlias`], [`Error::InvalidName`],
+    /// [`Error::InvalidConfig`], [`Error::PoolExhausted`],
+    /// [`Error::Connect`], [`Error::Unanswered`], [`Error::Mysql`].
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), mysql_lock::Error> {
+    /// let lock = mysql_lock::Lock::new("job");
+    /// let guard = lock.acquire_async().await?;
+    /// assert_eq!(lock.holding_connection_id_async().await?, Some(guard.connection_id()));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn holding_connection_id_async(&self) -> Result<Option<u64>, Error> {
+        let (pool, server_name) = self.resolve_shared()?;
+        let started = Instant::now();
+        let deadline = Wait::from_timeout(self.configured_timeout()).deadline_from(started);
+        loop {
+            let mut checkout = checkout(&pool, deadline).await?;
+            let answer = checkout.conn().is_used_lock(&server_name).await;
+            match answer {
+                Ok(holder) => {
+                    checkout.checkin();
+                    return Ok(holder);
+                }
+                Err(err) => {
+                    let failure = Failure::of(&err);
+                    let reused = checkout.reused;
+                    // Closed unless still trusted.
+                    checkout.checkin();
+                    match failure {
+                        Failure::Connection if reused => continue,
+                        Failure::Unanswered => {
+                            return Err(Error::Unanswered {
+                                name: server_name.to_string(),
+                                during: "IS_USED_LOCK",
+                                waited: started.elapsed(),
+                            })
+                        }
+                        _ => return Err(Error::mysql("IS_USED_LOCK", err)),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Proof that an async lock is held: what
+/// [`Lock::acquire_async`] returns. Call [`release`](AsyncLockGuard::release)
+/// to learn whether the release went well; dropping it releases the lock
+/// too (on a task of the current tokio runtime, or, without one, by
+/// closing the connection, which makes the server free the lock). It
+/// dereferences to the [`HeldLock`] it holds: [`name`](HeldLock::name),
+/// [`connection_id`](HeldLock::connection_id),
+/// [`is_lost`](HeldLock::is_lost), [`held_for`](HeldLock::held_for).
+///
+/// The guard owns its connection, one per lock. Unlike sync locks, no
+/// background check watches it: [`is_lost`](HeldLock::is_lost) changes
+/// only through [`verify`](AsyncLockGuard::verify) and
+/// [`release`](AsyncLockGuard::release), and an idle connection is closed
+/// by the server after its `wait_timeout` (8 hours by default), freeing
+/// the lock: call `verify` now and then during long holds, and before an
+/// action that must not run twice. [`current`](crate::current) does not
+/// see async locks. The connection belongs to the tokio runtime that took
+/// the lock: release the guard on that runtime, while it runs (or after it
+/// is gone, which closes the connection).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), mysql_lock::Error> {
+/// let mut guard = mysql_lock::Lock::new("payout").acquire_async().await?;
+/// assert_eq!(guard.name(), "payout");
+/// // ... prepare ...
+/// guard.verify().await?; // still ours: safe to commit the payout
+/// guard.release().await?;
+/// # Ok(())
+/// # }
+/// ```
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct AsyncLockGuard {
+    /// `None` once released (or closed after a failure).
+    checkout: Option<Checkout>,
+    held: HeldLock,
+}
+
+impl AsyncLockGuard {
+    /// Asks the server now (one round trip) whether this guard's
+    /// connection still holds the lock.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LockLost`] when it doesn't (the guard then stays lost, and
+    /// its connection is closed). Another error of the query (it was
+    /// killed, say) is [`Error::Mysql`] and claims nothing about the lock.
+    /// A `verify` future dropped before its answer leaves the connection in
+    /// the middle of a statement: it is closed at the next use, and the
+    /// lock is then lost.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), mysql_lock::Error> {
+    /// let mut guard = mysql_lock::Lock::new("payout").acquire_async().await?;
+    /// guard.verify().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn verify(&mut self) -> Result<(), Error> {
+        let Some(checkout) = self
+            .checkout
+            .as_mut()
+            .filter(|c| c.conn.as_ref().is_some_and(|conn| conn.trusted) && !self.held.is_lost())
+        else {
+            self.lose();
+            return Err(self.held.lost_error());
+        };
+        let answer = checkout.conn().is_used_lock(self.held.server_name()).await;
+        match Verdict::of_check(answer, self.held.conn()) {
+            Verdict::Owns => Ok(()),
+            Verdict::Lost => {
+                self.lose();
+                Err(self.held.lost_error())
+            }
+            Verdict::Unanswered => {
+                if let Some(checkout) = self.checkout.take() {
+                    checkout.target().kill_in_background();
+                }
+                self.lose();
+                Err(self.held.lost_error())
+            }
+            Verdict::Unknown(err) => Err(Error::mysql("IS_USED_LOCK", err)),
+        }
+    }
+
+    /// Marks the lock lost and closes its connection.
+    fn lose(&mut self) {
+        self.held.mark_lost();
+        self.checkout = None;
+    }
+
+    /// Releases the lock (one round trip).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LockLost`] when the lock was no longer held by this guard's
+    /// connection: work done under it may have overlapped with another
+    /// holder. The connection is then closed, never reused. A release
+    /// future dropped before its answer closes the connection, which frees
+    /// the lock.
+    ///
+    /// With a [minimum hold time](Lock::min_hold) not yet up, it returns at
+    /// once and a task of the runtime releases the lock when the time is
+    /// up (a runtime shut down before then closes the connection, which
+    /// frees the lock sooner).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), mysql_lock::Error> {
+    /// let guard = mysql_lock::Lock::new("job").acquire_async().await?;
+    /// if let Err(err) = guard.release().await {
+    ///     eprintln!("the job may have run twice: {err}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn release(mut self) -> Result<(), Error> {
+        let Some(checkout) = self.checkout.take() else {
+            return Err(self.held.lost_error());
+        };
+        let held = self.held.clone();
+        if held.keep_until().is_some() && !held.is_lost() {
+            // Its minimum hold time is not up: released then, by a task.
+            held.mark_lingering();
+            tokio::spawn(release_in_time(checkout, held));
+            return Ok(());
+        }
+        release_now(checkout, &held).await
+    }
+}
+
+/// Releases the lock once its minimum hold time is up. A runtime that
+/// shuts down before then drops the task and with it the connection: the
+/// server then frees the lock sooner.
+async fn release_in_time(checkout: Checkout, held: HeldLock) -> Result<(), Error> {
+    if let Some(until) = held.keep_until().filter(|_| !held.is_lost()) {
+        held.mark_lingering();
+        tokio::time::sleep_until(until.into()).await;
+    }
+    release_now(checkout, &held).await
+}
+
+/// `RELEASE_LOCK` on the guard's connection: back to the pool when it
+/// answered 1, else closed (and the session killed when it did not answer).
+async fn release_now(mut checkout: Checkout, held: &HeldLock) -> Result<(), Error> {
+    if held.is_lost() || !checkout.conn().trusted {
+        held.mark_lost();
+        return Err(held.lost_error());
+    }
+    let answer = checkout.conn().release_lock(held.server_name()).await;
+    if matches!(answer, Ok(Some(1))) {
+        checkout.checkin();
+        return Ok(());
+    }
+    held.mark_lost();
+    match answer {
+        Err(err) => match Failure::of(&err) {
+            Failure::Unanswered => {
+                checkout.target().kill_in_background();
+                Err(held.lost_error())
+            }
+            Failure::Connection => Err(held.lost_error()),
+            // Not an answer about the lock (a killed RELEASE_LOCK): the
+            // connection is closed all the same, which frees the lock.
+            _ => Err(Error::mysql("RELEASE_LOCK", err)),
+        },
+        Ok(_) => Err(held.lost_error()),
+    }
+}
+
+impl Deref for AsyncLockGuard {
+    type Target = HeldLock;
+
+    fn deref(&self) -> &HeldLock {
+        &self.held
+    }
+}
+
+impl Drop for AsyncLockGuard {
+    fn drop(&mut self) {
+        let Some(checkout) = self.checkout.take() else {
+            return;
+        };
+        let held = self.held.clone();
+        match tokio::runtime::Handle::try_current() {
+            // A runtime that is shutting down drops the task at once, and
+            // with it the connection: that frees the lock too.
+            Ok(runtime) => {
+                runtime.spawn(release_in_time(checkout, held));
+            }
+            // No runtime: closing the connection (the socket) makes the
+            // server end the session, which frees the lock.
+            Err(_) => drop(checkout),
+        }
+    }
+}
+
+impl fmt::Debug for AsyncLockGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("AsyncLockGuard").field(&self.held).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What users rely on: the futures can be spawned on a multi-threaded
+    /// runtime, and a guard can move between tasks.
+    #[test]
+    fn futures_and_guards_are_send() {
+        fn send<T: Send>(_: &T) {}
+        fn send_type<T: Send + Sync>() {}
+        let lock = Lock::new("send-check");
+        send(&lock.acquire_async());
+        send(&lock.try_acquire_async());
+        send(&lock.is_held_async());
+        send(&lock.holding_connection_id_async());
+        send_type::<AsyncLockGuard>();
+    }
+
+    #[test]
+    fn driver_errors_keep_their_meaning() {
+        let server = to_sync(mysql_async::Error::Server(mysql_async::ServerError {
+            code: 1213,
+            message: "deadlock".into(),
+            state: "40001".into(),
+        }));
+        assert_eq!(Failure::of(&server), Failure::Deadlock);
+        let io = to_sync(mysql_async::Error::Io(mysql_async::IoError::Io(
+            std::io::Error::from(std::io::ErrorKind::ConnectionReset),
+        )));
+        assert_eq!(Failure::of(&io), Failure::Connection);
+        let driver = to_sync(mysql_async::Error::Driver(
+            mysql_async::DriverError::ConnectionClosed,
+        ));
+        assert_eq!(Failure::of(&driver), Failure::Connection);
+        assert_eq!(
+            Failure::of(&unanswered(Duration::from_secs(1))),
+            Failure::Unanswered
+        );
+    }
+}
