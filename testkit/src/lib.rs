@@ -75,8 +75,18 @@ pub fn hold_in_another_process(
     name: &str,
     seconds: f64,
 ) -> (std::process::Child, u64) {
+    hold_in_another_process_at(helper, url(), name, seconds)
+}
+
+/// [`hold_in_another_process`] on the server at `url`.
+pub fn hold_in_another_process_at(
+    helper: &str,
+    url: &str,
+    name: &str,
+    seconds: f64,
+) -> (std::process::Child, u64) {
     let mut child = Command::new(helper)
-        .args(["hold", url(), name, &seconds.to_string()])
+        .args(["hold", url, name, &seconds.to_string()])
         .stdout(Stdio::piped())
         .spawn()
         .expect("start lock-helper");

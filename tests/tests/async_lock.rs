@@ -10,7 +10,7 @@
 
 use mysql::prelude::Queryable;
 use mysql_lock::{Error, Lock};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -66,23 +66,7 @@ fn within(limit: Duration, mut done: impl FnMut() -> bool) -> Option<Duration> {
 /// `lock-helper hold` on `url`; returns once the other process holds
 /// `name`, with its connection id.
 fn hold_elsewhere(url: &str, name: &str, seconds: f64) -> (Child, u64) {
-    let mut child = Command::new(HELPER)
-        .args(["hold", url, name, &seconds.to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start lock-helper");
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.as_mut().expect("piped")),
-        &mut line,
-    )
-    .expect("read lock-helper");
-    let id = line
-        .trim()
-        .strip_prefix("held ")
-        .and_then(|id| id.parse().ok())
-        .unwrap_or_else(|| panic!("lock-helper did not take the lock: {line:?}"));
-    (child, id)
+    testkit::hold_in_another_process_at(HELPER, url, name, seconds)
 }
 
 /// `KILL` statements the server has run (global: other tests' count too).
