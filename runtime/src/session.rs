@@ -363,7 +363,14 @@ impl Session {
                     let mut book = self.book();
                     // For the cross-alias check of this thread's other
                     // sessions: the server this session's locks are on.
-                    book.instance = Some(Arc::clone(conn.get().instance()));
+                    let instance = conn.get().instance();
+                    if !book
+                        .instance
+                        .as_ref()
+                        .is_some_and(|known| Arc::ptr_eq(known, instance))
+                    {
+                        book.instance = Some(Arc::clone(instance));
+                    }
                     if !book.uses(id) {
                         link.last_checked = Some(Instant::now());
                     }
