@@ -61,9 +61,9 @@ impl Lock {
 
     /// A timeout that never runs out: pass it to [`timeout`](Lock::timeout)
     /// (or call [`wait_forever`](Lock::wait_forever)). Any timeout of 10^8
-    /// seconds or more counts as unlimited. On MariaDB, which has no "wait
-    /// forever" value, it is sent as 10^8 seconds (about 3 years); on MySQL
-    /// as -1.
+    /// seconds or more counts as unlimited. MariaDB has no "wait forever"
+    /// value (it answers a negative timeout with NULL), so it is sent to
+    /// both servers as 10^8 seconds, about 3 years.
     ///
     /// ```
     /// use mysql_lock::Lock;
