@@ -104,6 +104,23 @@ pub fn hold_in_another_process_at(
     (child, id)
 }
 
+/// Takes `name` (on the default alias) and releases it, panicking unless
+/// that happens within a second: for a lock whose holder process just
+/// exited, which the server must have freed at once.
+pub fn assert_freed_at_once(name: &str) {
+    let started = Instant::now();
+    let guard = mysql_lock::Lock::new(name)
+        .timeout(Duration::from_secs(5))
+        .acquire()
+        .expect("freed when the process exits");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "freed only after {:?}",
+        started.elapsed()
+    );
+    guard.release().expect("release");
+}
+
 /// Panics when `text` (a message called `what`) contains `secret`.
 pub fn assert_no_secret(what: &str, text: &str, secret: &str) {
     assert!(!text.contains(secret), "{what} shows the password: {text}");

@@ -254,17 +254,7 @@ fn a_process_that_exits_during_min_hold_frees_the_lock() {
     let (mut child, line, _) = scheduled_elsewhere(&name, 200);
     assert!(line.starts_with("ran "), "{line}");
     assert!(child.wait().unwrap().success());
-    let exited = Instant::now();
-    let guard = Lock::new(name.as_str())
-        .timeout(Duration::from_secs(5))
-        .acquire()
-        .expect("freed when the process exits");
-    assert!(
-        exited.elapsed() < Duration::from_secs(1),
-        "{:?}",
-        exited.elapsed()
-    );
-    guard.release().unwrap();
+    testkit::assert_freed_at_once(&name);
 }
 
 #[test]

@@ -11,6 +11,18 @@ use std::time::Instant;
 const PROCESSES: u64 = 4;
 const TABLE: &str = "mysql_lock_stress_counter";
 
+/// The final value of the counter row `name`, which is then removed.
+fn take_count(admin: &mut mysql::Conn, name: &str) -> u64 {
+    let count = admin
+        .exec_first(format!("SELECT n FROM {TABLE} WHERE name = ?"), (name,))
+        .unwrap()
+        .unwrap();
+    admin
+        .exec_drop(format!("DELETE FROM {TABLE} WHERE name = ?"), (name,))
+        .unwrap();
+    count
+}
+
 /// An observer connection, with the counter row `name` at 0 in [`TABLE`].
 fn counter(name: &str) -> mysql::Conn {
     let mut admin = testkit::admin();
@@ -59,13 +71,7 @@ fn processes_around_a_non_atomic_counter_lose_no_update() {
             .unwrap();
     }
     let elapsed = started.elapsed();
-    let count: u64 = admin
-        .exec_first(format!("SELECT n FROM {table} WHERE name = ?"), (&name,))
-        .unwrap()
-        .unwrap();
-    admin
-        .exec_drop(format!("DELETE FROM {table} WHERE name = ?"), (&name,))
-        .unwrap();
+    let count = take_count(&mut admin, &name);
     testkit::report(&format!(
         "stress: {PROCESSES} processes x {ITERATIONS} iterations: acquisitions={acquired}, \
          final count={count}, {:.0} acquisitions/s",
@@ -199,13 +205,7 @@ fn with_faults_mid_run_no_accepted_update_is_lost() {
         total.errors += tally.errors;
     }
     let elapsed = started.elapsed();
-    let count: u64 = admin
-        .exec_first(format!("SELECT n FROM {table} WHERE name = ?"), (&name,))
-        .unwrap()
-        .unwrap();
-    admin
-        .exec_drop(format!("DELETE FROM {table} WHERE name = ?"), (&name,))
-        .unwrap();
+    let count = take_count(&mut admin, &name);
     testkit::report(&format!(
         "stress with faults: {WORKERS} processes x {FAULTY_ITERATIONS} iterations in \
          {elapsed:?}: {total:?}, final count={count}"
