@@ -647,17 +647,6 @@ impl Lock {
                 },
                 Ok(GetLock::Null) => Error::Interrupted { name },
                 Err(err) => match Failure::of(&err) {
-                    Failure::Deadlock => Error::Deadlock { name },
-                    Failure::Interrupted => Error::Interrupted { name },
-                    Failure::Unsupported => Error::Unsupported {
-                        name,
-                        source: Box::new(err),
-                    },
-                    Failure::NameRefused => Error::InvalidName {
-                        name,
-                        reason: "the server refused the name as too long; with exact names, \
-                                 MySQL takes at most 64 characters and MariaDB 192 bytes",
-                    },
                     Failure::Unanswered => {
                         // The waiting task has asked for the session's KILL.
                         drop(checkout);
@@ -679,7 +668,7 @@ impl Lock {
                             source: Box::new(err),
                         });
                     }
-                    Failure::Other => Error::mysql("GET_LOCK", err),
+                    failure => failure.get_lock_error(name, err),
                 },
             };
             checkout.checkin();

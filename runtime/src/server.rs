@@ -453,6 +453,32 @@ pub(crate) enum Failure {
 }
 
 impl Failure {
+    /// The error a failed `GET_LOCK` of `name` is, for the failures after
+    /// which the connection stays usable (the callers handle
+    /// [`Failure::Unanswered`] and [`Failure::Connection`] themselves: they
+    /// end the connection first; given here, they are `Disconnected`).
+    pub(crate) fn get_lock_error(self, name: String, err: mysql::Error) -> crate::Error {
+        use crate::Error;
+        match self {
+            Failure::Deadlock => Error::Deadlock { name },
+            Failure::Interrupted => Error::Interrupted { name },
+            Failure::Unsupported => Error::Unsupported {
+                name,
+                source: Box::new(err),
+            },
+            Failure::NameRefused => Error::InvalidName {
+                name,
+                reason: "the server refused the name as too long; with exact names, MySQL \
+                         takes at most 64 characters and MariaDB 192 bytes",
+            },
+            Failure::Unanswered | Failure::Connection => Error::Disconnected {
+                name,
+                source: Box::new(err),
+            },
+            Failure::Other => Error::mysql("GET_LOCK", err),
+        }
+    }
+
     pub(crate) fn of(err: &mysql::Error) -> Self {
         match err {
             mysql::Error::MySqlError(e) => match e.code {

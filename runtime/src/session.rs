@@ -400,18 +400,6 @@ impl Session {
                 Err(err) => {
                     let name = server_name.to_string();
                     match Failure::of(&err) {
-                        Failure::Deadlock => Error::Deadlock { name },
-                        Failure::Interrupted => Error::Interrupted { name },
-                        Failure::Unsupported => Error::Unsupported {
-                            name,
-                            source: Box::new(err),
-                        },
-                        Failure::NameRefused => Error::InvalidName {
-                            name,
-                            reason: "the server refused the name as too long; with \
-                                     exact names, MySQL takes at most 64 characters and \
-                                     MariaDB 192 bytes",
-                        },
                         Failure::Unanswered => {
                             // The server may still be waiting in GET_LOCK, and
                             // grant the lock later to a session nobody will
@@ -439,7 +427,7 @@ impl Session {
                                 source: Box::new(err),
                             });
                         }
-                        Failure::Other => Error::mysql("GET_LOCK", err),
+                        failure => failure.get_lock_error(name, err),
                     }
                 }
             };
