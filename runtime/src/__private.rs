@@ -67,3 +67,44 @@ pub fn run<T, E>(
         (Err(_), Err(error)) => Err(error),
     }
 }
+
+#[cfg(feature = "async")]
+pub use crate::AsyncLockGuard;
+
+/// Takes the lock of an annotated `async fn`, without blocking the thread.
+#[cfg(feature = "async")]
+#[inline]
+pub async fn acquire_async(lock: &Lock) -> Result<AsyncLockGuard, Error> {
+    lock.acquire_async().await
+}
+
+/// Takes the lock of an annotated `async fn` with `if_busy = "skip"`:
+/// `Ok(None)` when another holder keeps it for the whole timeout.
+#[cfg(feature = "async")]
+#[inline]
+pub async fn acquire_or_skip_async(lock: &Lock) -> Result<Option<AsyncLockGuard>, Error> {
+    lock.acquire_unless_busy_async(lock.configured_timeout())
+        .await
+}
+
+/// Runs the body of an annotated `async fn` (an `async move` block), then
+/// releases the lock; as [`run`], a lock lost while the body ran turns a
+/// successful result into `Err(from(Error::LockLost))`. A future dropped
+/// while the body runs drops the guard, which releases the lock on a task
+/// of the runtime.
+#[cfg(feature = "async")]
+#[inline]
+pub async fn run_async<T, E>(
+    returns: PhantomData<Result<T, E>>,
+    guard: AsyncLockGuard,
+    body: impl std::future::Future<Output = Result<T, E>>,
+    from: impl FnOnce(Error) -> E,
+) -> Result<T, E> {
+    let _ = returns;
+    let result = body.await;
+    match (guard.release().await, result) {
+        (Ok(()), result) => result,
+        (Err(lost), Ok(_)) => Err(from(lost)),
+        (Err(_), Err(error)) => Err(error),
+    }
+}

@@ -598,7 +598,16 @@ impl Lock {
     /// ```
     #[must_use = "the lock is released as soon as the guard is dropped"]
     pub async fn try_acquire_async(&self) -> Result<Option<AsyncLockGuard>, Error> {
-        match self.acquire_async_within(Duration::ZERO, false).await {
+        self.acquire_unless_busy_async(Duration::ZERO).await
+    }
+
+    /// Waits up to `timeout`; `Ok(None)` when another holder keeps the
+    /// lock all that time (without asking who).
+    pub(crate) async fn acquire_unless_busy_async(
+        &self,
+        timeout: Duration,
+    ) -> Result<Option<AsyncLockGuard>, Error> {
+        match self.acquire_async_within(timeout, false).await {
             Ok(guard) => Ok(Some(guard)),
             Err(Error::Timeout { .. }) => Ok(None),
             Err(err) => Err(err),
