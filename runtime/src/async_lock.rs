@@ -21,17 +21,19 @@
 
 use crate::held::HeldLock;
 use crate::pool::Pool;
-use crate::server::{answer_bound, out_of_step, ConnId, Failure, GetLock, Instance, ANSWER_MARGIN};
+use crate::server::{
+    answer_bound, out_of_step, ConnId, Failure, GetLock, Instance, Kill, ANSWER_MARGIN,
+};
 use crate::session::Verdict;
+use crate::task_session::{self, Owner, SessionKey, SharedSlot, Slot};
 use crate::wait::{Deadline, Wait};
 use crate::{Error, Holder, Lock};
 use mysql_async::prelude::{FromValue, Queryable, StatementLike};
 use std::fmt;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
-use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{oneshot, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
 /// The async connections of one alias: idle ones, and a permit for each
 /// connection in use, at most `pool_max` of them.
@@ -303,30 +305,106 @@ fn unanswered(bound: Duration) -> mysql::Error {
 
 /// A server session to end from another connection.
 #[derive(Clone)]
-struct Target {
+pub(crate) struct Target {
     pool: Arc<Pool>,
     id: ConnId,
     instance: Arc<Instance>,
 }
 
 impl Target {
-    /// `KILL CONNECTION` of the session, on a std thread with the sync
-    /// driver: it must happen even when it is asked for while the tokio
-    /// runtime shuts down. Bounded by the statement timeout; when it fails,
-    /// the session ends when its wait does.
-    fn kill_in_background(self) {
-        let _ = std::thread::Builder::new()
+    /// `KILL CONNECTION` (or `KILL QUERY`) of the session, on a std thread
+    /// with the sync driver: it must happen even when it is asked for
+    /// while the tokio runtime shuts down. Bounded by the statement
+    /// timeout; when it fails, the session ends when its wait does.
+    /// `switch`, when given, learns that the kill is over.
+    fn kill_in_background(self, what: Kill, switch: Option<Arc<KillSwitch>>) {
+        let spawned = std::thread::Builder::new()
             .name("mysql-lock-kill".into())
-            .spawn(move || {
-                let _ = self.pool.kill(self.id, &self.instance);
+            .spawn({
+                let switch = switch.clone();
+                move || {
+                    let _ = self.pool.kill(self.id, &self.instance, what);
+                    if let Some(switch) = switch {
+                        switch.killed();
+                    }
+                }
             });
+        if spawned.is_err() {
+            if let Some(switch) = switch {
+                switch.killed();
+            }
+        }
+    }
+}
+
+/// The `KILL QUERY` of a wait whose caller went away, and the task that
+/// runs the wait: once the wait has its answer, no other statement may
+/// start on the connection before the kill is over (it would end that
+/// statement instead).
+pub(crate) struct KillSwitch {
+    state: Mutex<KillState>,
+    over: tokio::sync::Notify,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KillState {
+    Waiting,
+    Answered,
+    Killing,
+    Killed,
+}
+
+impl KillSwitch {
+    fn new() -> Arc<Self> {
+        Arc::new(KillSwitch {
+            state: Mutex::new(KillState::Waiting),
+            over: tokio::sync::Notify::new(),
+        })
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, KillState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The caller went away: true when the kill is to be sent (the wait
+    /// has no answer yet).
+    fn kill(&self) -> bool {
+        let mut state = self.state();
+        let kill = *state == KillState::Waiting;
+        if kill {
+            *state = KillState::Killing;
+        }
+        kill
+    }
+
+    fn killed(&self) {
+        *self.state() = KillState::Killed;
+        self.over.notify_one();
+    }
+
+    /// The wait has its answer: returns once no kill is on its way.
+    async fn answered(&self) {
+        loop {
+            {
+                let mut state = self.state();
+                match *state {
+                    KillState::Waiting => {
+                        *state = KillState::Answered;
+                        return;
+                    }
+                    KillState::Answered | KillState::Killed => return,
+                    KillState::Killing => {}
+                }
+            }
+            self.over.notified().await;
+        }
     }
 }
 
 /// An async connection taken from the pool, with its permit. Dropping it
 /// closes the connection (the server then frees whatever it held);
 /// [`Checkout::checkin`] is the only way back into the pool.
-struct Checkout {
+pub(crate) struct Checkout {
     conn: Option<AsyncConn>,
     pool: Arc<Pool>,
     /// Released after the connection is back (fields drop in order).
@@ -359,7 +437,7 @@ impl Checkout {
 
     /// Gives back a connection that holds no lock; one in the middle of a
     /// statement or after a connection failure is closed instead.
-    fn checkin(mut self) {
+    pub(crate) fn checkin(mut self) {
         if let Some(conn) = self.conn.take().filter(|conn| conn.trusted) {
             if let Ok(pool) = async_pool(&self.pool) {
                 pool.idle().push(conn);
@@ -457,58 +535,146 @@ async fn checkout(pool: &Arc<Pool>, deadline: Deadline) -> Result<Checkout, Erro
     }
 }
 
-/// Kills the target's session when dropped while armed and the wait it runs
-/// has not been answered: the caller of [`wait_on_task`] gave up.
-struct KillUnlessAnswered {
-    target: Option<Target>,
-    answered: Arc<AtomicBool>,
+/// Leaves the task session on every way out of an acquire but success,
+/// a dropped future included; gives the connection back when the session
+/// then holds nothing.
+struct Entered {
+    key: SessionKey,
+    name: Arc<str>,
+    slot: SharedSlot,
+    armed: bool,
 }
 
-impl Drop for KillUnlessAnswered {
+impl Drop for Entered {
     fn drop(&mut self) {
-        if let Some(target) = self.target.take() {
-            if !self.answered.load(Ordering::Acquire) {
-                target.kill_in_background();
+        if self.armed && task_session::leave(self.key, &self.name) {
+            // Locked only when a wait task of this session still runs (a
+            // cancelled nested wait): the connection then closes with the
+            // slot's last reference.
+            if let Ok(mut slot) = self.slot.try_lock() {
+                if let Some(checkout) = slot.take() {
+                    checkout.checkin();
+                }
             }
         }
     }
 }
 
-/// Runs `GET_LOCK` on a task of its own that owns the connection, and
-/// waits for its answer. Dropping this future at any point leaks nothing:
-/// see the module docs.
+/// A wait in `GET_LOCK` run by the caller's own future. Dropped before
+/// the answer (the caller went away), it closes the connection and, for a
+/// wait that may last, has its server session killed: that frees a lock
+/// granted meanwhile and ends the wait. Used only when the session holds
+/// no other lock, which closing would lose.
+struct InlineWait<'a> {
+    slot: &'a mut Slot,
+    kill: bool,
+    armed: bool,
+}
+
+impl Drop for InlineWait<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            if let Some(checkout) = self.slot.take() {
+                if self.kill {
+                    checkout.target().kill_in_background(Kill::Connection, None);
+                }
+            }
+        }
+    }
+}
+
+/// Ends the wait of [`wait_on_task`] with `KILL QUERY` when its caller
+/// goes away before the answer.
+struct KillUnlessAnswered {
+    target: Option<Target>,
+    switch: Arc<KillSwitch>,
+}
+
+impl Drop for KillUnlessAnswered {
+    fn drop(&mut self) {
+        if let Some(target) = self.target.take() {
+            if self.switch.kill() {
+                target.kill_in_background(Kill::Query, Some(Arc::clone(&self.switch)));
+            }
+        }
+    }
+}
+
+/// Closes the session's connection after a failure or a statement cut in
+/// the middle (killing its server session when `kill`: it may still be
+/// waiting or about to be granted a lock); every lock the session held is
+/// lost.
+fn poison(slot: &mut Slot, key: SessionKey, kill: bool) {
+    task_session::lose_all(key);
+    if let Some(checkout) = slot.take() {
+        if kill {
+            checkout.target().kill_in_background(Kill::Connection, None);
+        }
+    }
+}
+
+/// The session's connection when it can be used: one left in the middle
+/// of a statement (a future dropped then) is closed, and the session's
+/// locks with it.
+fn usable(slot: &mut Slot, key: SessionKey) -> Option<&mut Checkout> {
+    if slot
+        .as_mut()
+        .is_some_and(|checkout| !checkout.conn().trusted)
+    {
+        poison(slot, key, false);
+    }
+    slot.as_mut()
+}
+
+/// Runs `GET_LOCK` on a task of its own that owns the session's
+/// connection, and waits for its answer: for a session that holds other
+/// locks, whose connection must outlive a cancelled wait. If the caller
+/// goes away first, `KILL QUERY` ends the wait (the session and its other
+/// locks stay), and a lock granted just then is released.
 async fn wait_on_task(
-    mut checkout: Checkout,
+    mut conn: OwnedMutexGuard<Slot>,
+    key: SessionKey,
     name: Arc<str>,
     wait: Wait,
-) -> Result<(Checkout, mysql::Result<GetLock>), Error> {
-    let target = checkout.target();
-    let answered = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = oneshot::channel::<(Checkout, mysql::Result<GetLock>)>();
-    let task_answered = Arc::clone(&answered);
-    let task_target = target.clone();
+) -> Result<(OwnedMutexGuard<Slot>, mysql::Result<GetLock>), Error> {
+    let target = conn
+        .as_ref()
+        .expect("the caller checked the session's connection")
+        .target();
+    let switch = KillSwitch::new();
+    let (tx, rx) = oneshot::channel::<(OwnedMutexGuard<Slot>, mysql::Result<GetLock>)>();
+    let task_switch = Arc::clone(&switch);
     let task_name = Arc::clone(&name);
     tokio::spawn(async move {
+        let checkout = conn
+            .as_mut()
+            .expect("the caller checked the session's connection");
         let answer = checkout.conn().get_lock(&task_name, wait).await;
-        task_answered.store(true, Ordering::Release);
+        // No statement may start before a KILL QUERY on its way is over.
+        task_switch.answered().await;
         if matches!(&answer, Err(err) if Failure::of(err) == Failure::Unanswered) {
-            // The server may still be waiting, and grant the lock later to
-            // a session nobody will release: end it.
-            task_target.kill_in_background();
+            // Out of step, and the server may grant the lock later to a
+            // session nobody will release: end it.
+            poison(&mut conn, key, true);
         }
-        if let Err((mut checkout, answer)) = tx.send((checkout, answer)) {
+        if let Err((mut conn, answer)) = tx.send((conn, answer)) {
             // The caller is gone: nobody else will release a lock granted
-            // now. The connection is closed, never pooled: a KILL from the
-            // caller's side may be on its way to it.
+            // now. The connection stays the session's (it holds the
+            // session's other locks) unless the release fails.
             if matches!(answer, Ok(GetLock::Acquired)) {
-                let _ = checkout.conn().release_lock(&task_name).await;
+                let released = match conn.as_mut() {
+                    Some(checkout) => checkout.conn().release_lock(&task_name).await,
+                    None => Ok(None),
+                };
+                if !matches!(released, Ok(Some(1))) {
+                    poison(&mut conn, key, true);
+                }
             }
-            drop(checkout);
         }
     });
     let mut on_drop = KillUnlessAnswered {
         target: Some(target),
-        answered,
+        switch,
     };
     match rx.await {
         Ok(answer) => {
@@ -516,7 +682,7 @@ async fn wait_on_task(
             Ok(answer)
         }
         // The task was dropped without an answer (the runtime is shutting
-        // down) or panicked: `on_drop` kills the session.
+        // down) or panicked: `on_drop` ends the wait.
         Err(_) => Err(Error::mysql(
             "GET_LOCK",
             mysql::Error::IoError(std::io::Error::other(
@@ -525,6 +691,17 @@ async fn wait_on_task(
             )),
         )),
     }
+}
+
+/// Who in this process holds `server_name` on connection `id`: a task
+/// (async) or a thread (sync), for [`Error::Timeout`]'s holder.
+fn holder_in_process(pool: &Pool, server_name: &str, id: u64) -> Option<String> {
+    task_session::holder_in_process(server_name, id).or_else(|| {
+        pool.monitor
+            .sessions()
+            .iter()
+            .find_map(|session| session.holds(server_name, id))
+    })
 }
 
 impl Lock {
@@ -620,17 +797,53 @@ impl Lock {
         describe_holder: bool,
     ) -> Result<AsyncLockGuard, Error> {
         let (pool, server_name) = self.resolve_shared()?;
+        let key = SessionKey::new(Owner::current(), &pool);
+        // Re-entrance is refused here, before any query.
+        let slot = task_session::enter(key, &server_name, timeout)?;
+        let mut entered = Entered {
+            key,
+            name: Arc::clone(&server_name),
+            slot: Arc::clone(&slot),
+            armed: true,
+        };
         let started = Instant::now();
         let deadline = Wait::from_timeout(timeout).deadline_from(started);
+        // Declared after `entered`, so dropped before it on every way out.
+        let mut conn = Arc::clone(&slot).lock_owned().await;
+        let name = server_name.to_string();
         loop {
-            let checkout = checkout(&pool, deadline).await?;
-            let reused = checkout.reused;
-            let connection_wait = checkout.waited;
-            let (mut checkout, answer) =
-                wait_on_task(checkout, Arc::clone(&server_name), deadline.remaining()).await?;
-            let name = server_name.to_string();
+            let mut connection_wait = Duration::ZERO;
+            let mut fresh_from_idle = false;
+            if usable(&mut conn, key).is_none() {
+                let checkout = checkout(&pool, deadline).await?;
+                connection_wait = checkout.waited;
+                fresh_from_idle = checkout.reused;
+                *conn = Some(checkout);
+            }
+            let others = task_session::holds_others(key, &server_name);
+            let wait = deadline.remaining();
+            let answer = if others {
+                let (back, answer) =
+                    wait_on_task(conn, key, Arc::clone(&server_name), wait).await?;
+                conn = back;
+                answer
+            } else {
+                let mut inline = InlineWait {
+                    slot: &mut conn,
+                    kill: !matches!(wait, Wait::Within(secs) if secs.is_zero()),
+                    armed: true,
+                };
+                let checkout = inline
+                    .slot
+                    .as_mut()
+                    .expect("a connection was put in the slot above");
+                let answer = checkout.conn().get_lock(&server_name, wait).await;
+                inline.armed = false;
+                answer
+            };
             let error = match answer {
                 Ok(GetLock::Acquired) => {
+                    let checkout = conn.as_mut().expect("GET_LOCK answered on it");
                     let (lock_name, alias) = self.name_and_alias();
                     let held = HeldLock::new(
                         lock_name,
@@ -639,48 +852,59 @@ impl Lock {
                         checkout.conn().id,
                         self.configured_min_hold(),
                     );
+                    task_session::granted(key, &held);
+                    entered.armed = false;
                     return Ok(AsyncLockGuard {
-                        checkout: Some(checkout),
+                        session: Some(SessionRef { key, slot }),
                         held,
                     });
                 }
-                Ok(GetLock::TimedOut) => Error::Timeout {
-                    name,
-                    timeout,
-                    connection_wait,
-                    holder: if describe_holder {
-                        checkout.conn().describe_holder(&server_name).await
-                    } else {
-                        None
-                    },
-                },
+                Ok(GetLock::TimedOut) => {
+                    let holder = match conn.as_mut() {
+                        Some(checkout) if describe_holder => {
+                            let mut holder = checkout.conn().describe_holder(&server_name).await;
+                            if let Some(holder) = holder.as_mut() {
+                                holder.thread =
+                                    holder_in_process(&pool, &server_name, holder.connection_id);
+                            }
+                            holder
+                        }
+                        _ => None,
+                    };
+                    Error::Timeout {
+                        name,
+                        timeout,
+                        connection_wait,
+                        holder,
+                    }
+                }
                 Ok(GetLock::Null) => Error::Interrupted { name },
                 Err(err) => match Failure::of(&err) {
                     Failure::Unanswered => {
-                        // The waiting task has asked for the session's KILL.
-                        drop(checkout);
-                        return Err(Error::Unanswered {
+                        // Out of step, and maybe still waiting on the
+                        // server: ended (by the wait task, for a nested one).
+                        poison(&mut conn, key, true);
+                        Error::Unanswered {
                             name,
                             during: "GET_LOCK",
                             waited: started.elapsed(),
-                        });
+                        }
                     }
                     Failure::Connection => {
-                        drop(checkout);
+                        poison(&mut conn, key, false);
                         // An idle connection most likely died idle (a server
                         // restart, wait_timeout): try another.
-                        if reused {
+                        if fresh_from_idle && !others {
                             continue;
                         }
-                        return Err(Error::Disconnected {
+                        Error::Disconnected {
                             name,
                             source: Box::new(err),
-                        });
+                        }
                     }
                     failure => failure.get_lock_error(name, err),
                 },
             };
-            checkout.checkin();
             return Err(error);
         }
     }
@@ -790,9 +1014,16 @@ impl Lock {
 /// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct AsyncLockGuard {
-    /// `None` once released (or closed after a failure).
-    checkout: Option<Checkout>,
+    /// `None` once released.
+    session: Option<SessionRef>,
     held: HeldLock,
+}
+
+/// The task session a guard's lock lives in.
+#[derive(Clone)]
+struct SessionRef {
+    key: SessionKey,
+    slot: SharedSlot,
 }
 
 impl AsyncLockGuard {
@@ -801,12 +1032,11 @@ impl AsyncLockGuard {
     ///
     /// # Errors
     ///
-    /// [`Error::LockLost`] when it doesn't (the guard then stays lost, and
-    /// its connection is closed). Another error of the query (it was
-    /// killed, say) is [`Error::Mysql`] and claims nothing about the lock.
-    /// A `verify` future dropped before its answer leaves the connection in
-    /// the middle of a statement: it is closed at the next use, and the
-    /// lock is then lost.
+    /// [`Error::LockLost`] when it doesn't (the guard then stays lost).
+    /// Another error of the query (it was killed, say) is [`Error::Mysql`]
+    /// and claims nothing about the lock. A `verify` future dropped before
+    /// its answer leaves the connection in the middle of a statement: it
+    /// is closed at the next use, and the task's locks are then lost.
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), mysql_lock::Error> {
@@ -816,36 +1046,28 @@ impl AsyncLockGuard {
     /// # }
     /// ```
     pub async fn verify(&mut self) -> Result<(), Error> {
-        let Some(checkout) = self
-            .checkout
-            .as_mut()
-            .filter(|c| c.conn.as_ref().is_some_and(|conn| conn.trusted) && !self.held.is_lost())
-        else {
-            self.lose();
+        let Some(session) = self.session.as_ref().filter(|_| !self.held.is_lost()) else {
+            self.held.mark_lost();
+            return Err(self.held.lost_error());
+        };
+        let mut slot = session.slot.lock().await;
+        let Some(checkout) = usable(&mut slot, session.key) else {
+            self.held.mark_lost();
             return Err(self.held.lost_error());
         };
         let answer = checkout.conn().is_used_lock(self.held.server_name()).await;
         match Verdict::of_check(answer, self.held.conn()) {
             Verdict::Owns => Ok(()),
             Verdict::Lost => {
-                self.lose();
+                self.held.mark_lost();
                 Err(self.held.lost_error())
             }
             Verdict::Unanswered => {
-                if let Some(checkout) = self.checkout.take() {
-                    checkout.target().kill_in_background();
-                }
-                self.lose();
+                poison(&mut slot, session.key, true);
                 Err(self.held.lost_error())
             }
             Verdict::Unknown(err) => Err(Error::mysql("IS_USED_LOCK", err)),
         }
-    }
-
-    /// Marks the lock lost and closes its connection.
-    fn lose(&mut self) {
-        self.held.mark_lost();
-        self.checkout = None;
     }
 
     /// Releases the lock (one round trip).
@@ -854,9 +1076,9 @@ impl AsyncLockGuard {
     ///
     /// [`Error::LockLost`] when the lock was no longer held by this guard's
     /// connection: work done under it may have overlapped with another
-    /// holder. The connection is then closed, never reused. A release
-    /// future dropped before its answer closes the connection, which frees
-    /// the lock.
+    /// holder. A release future dropped before its answer still releases:
+    /// the guard, dropped with it, does (closing the connection when the
+    /// statement was cut in the middle, which frees the lock).
     ///
     /// With a [minimum hold time](Lock::min_hold) not yet up, it returns at
     /// once and a task of the runtime releases the lock when the time is
@@ -873,55 +1095,80 @@ impl AsyncLockGuard {
     /// # }
     /// ```
     pub async fn release(mut self) -> Result<(), Error> {
-        let Some(checkout) = self.checkout.take() else {
+        let Some(session) = self.session.clone() else {
             return Err(self.held.lost_error());
         };
-        let held = self.held.clone();
-        if held.keep_until().is_some() && !held.is_lost() {
+        if self.held.keep_until().is_some() && !self.held.is_lost() {
             // Its minimum hold time is not up: released then, by a task.
-            held.mark_lingering();
-            tokio::spawn(release_in_time(checkout, held));
+            self.held.mark_lingering();
+            self.session = None;
+            tokio::spawn(release_in_time(session, self.held.clone()));
             return Ok(());
         }
-        release_now(checkout, &held).await
+        let result = release_now(&session, &self.held).await;
+        // Released and left: nothing for `Drop` to do.
+        self.session = None;
+        result
     }
 }
 
 /// Releases the lock once its minimum hold time is up. A runtime that
 /// shuts down before then drops the task and with it the connection: the
 /// server then frees the lock sooner.
-async fn release_in_time(checkout: Checkout, held: HeldLock) -> Result<(), Error> {
+async fn release_in_time(session: SessionRef, held: HeldLock) -> Result<(), Error> {
     if let Some(until) = held.keep_until().filter(|_| !held.is_lost()) {
         held.mark_lingering();
         tokio::time::sleep_until(until.into()).await;
     }
-    release_now(checkout, &held).await
+    release_now(&session, &held).await
 }
 
-/// `RELEASE_LOCK` on the guard's connection: back to the pool when it
-/// answered 1, else closed (and the session killed when it did not answer).
-async fn release_now(mut checkout: Checkout, held: &HeldLock) -> Result<(), Error> {
-    if held.is_lost() || !checkout.conn().trusted {
-        held.mark_lost();
+/// `RELEASE_LOCK` on the session's connection, then the lock leaves the
+/// session; the connection goes back to the pool when the session holds
+/// nothing any more.
+async fn release_now(session: &SessionRef, held: &HeldLock) -> Result<(), Error> {
+    let mut slot = session.slot.lock().await;
+    let result = release_on(&mut slot, session.key, held).await;
+    if task_session::leave(session.key, held.server_name()) {
+        if let Some(checkout) = slot.take() {
+            checkout.checkin();
+        }
+    }
+    result
+}
+
+async fn release_on(slot: &mut Slot, key: SessionKey, held: &HeldLock) -> Result<(), Error> {
+    if held.is_lost() {
         return Err(held.lost_error());
     }
+    let Some(checkout) = usable(slot, key) else {
+        held.mark_lost();
+        return Err(held.lost_error());
+    };
     let answer = checkout.conn().release_lock(held.server_name()).await;
     if matches!(answer, Ok(Some(1))) {
-        checkout.checkin();
         return Ok(());
     }
     held.mark_lost();
     match answer {
         Err(err) => match Failure::of(&err) {
             Failure::Unanswered => {
-                checkout.target().kill_in_background();
+                poison(slot, key, true);
                 Err(held.lost_error())
             }
-            Failure::Connection => Err(held.lost_error()),
+            Failure::Connection => {
+                poison(slot, key, false);
+                Err(held.lost_error())
+            }
             // Not an answer about the lock (a killed RELEASE_LOCK): the
             // connection is closed all the same, which frees the lock.
-            _ => Err(Error::mysql("RELEASE_LOCK", err)),
+            _ => {
+                poison(slot, key, false);
+                Err(Error::mysql("RELEASE_LOCK", err))
+            }
         },
+        // Another session holds it, or nobody: the connection is sound
+        // and keeps the session's other locks.
         Ok(_) => Err(held.lost_error()),
     }
 }
@@ -936,7 +1183,7 @@ impl Deref for AsyncLockGuard {
 
 impl Drop for AsyncLockGuard {
     fn drop(&mut self) {
-        let Some(checkout) = self.checkout.take() else {
+        let Some(session) = self.session.take() else {
             return;
         };
         let held = self.held.clone();
@@ -944,11 +1191,18 @@ impl Drop for AsyncLockGuard {
             // A runtime that is shutting down drops the task at once, and
             // with it the connection: that frees the lock too.
             Ok(runtime) => {
-                runtime.spawn(release_in_time(checkout, held));
+                runtime.spawn(release_in_time(session, held));
             }
-            // No runtime: closing the connection (the socket) makes the
-            // server end the session, which frees the lock.
-            Err(_) => drop(checkout),
+            // No runtime to run a statement on: closing the connection
+            // (the socket) makes the server end the session, which frees
+            // the lock, and the task's other locks on this alias with it.
+            Err(_) => {
+                if let Ok(mut slot) = session.slot.try_lock() {
+                    poison(&mut slot, session.key, false);
+                }
+                held.mark_lost();
+                task_session::leave(session.key, held.server_name());
+            }
         }
     }
 }

@@ -281,6 +281,8 @@ mod pool;
 mod registry;
 mod server;
 mod session;
+#[cfg(feature = "async")]
+mod task_session;
 mod trace;
 mod wait;
 

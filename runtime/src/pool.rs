@@ -15,7 +15,7 @@
 
 use crate::monitor::Monitor;
 use crate::names::NameScheme;
-use crate::server::{ConnId, Instance, ServerConn, ANSWER_MARGIN};
+use crate::server::{ConnId, Instance, Kill, ServerConn, ANSWER_MARGIN};
 use crate::Error;
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
@@ -461,13 +461,23 @@ impl Pool {
     /// `GET_LOCK`, from another connection, so that the server never grants
     /// a lock to a session nobody will release. Bounded by the statement
     /// timeout; on failure the session ends when its wait does.
-    pub(crate) fn kill(&self, target: ConnId, instance: &Instance) -> Result<(), Error> {
+    pub(crate) fn kill(
+        &self,
+        target: ConnId,
+        instance: &Instance,
+        what: Kill,
+    ) -> Result<(), Error> {
         // A connection of its own, outside `max_size`: when every pooled
         // connection holds locks, the kill must still happen. Opening it is
         // bounded by the statement timeout too.
         let mut conn = self.connect(self.statement_timeout.min(self.connect_timeout))?;
-        conn.kill(target, instance)
-            .map_err(|err| Error::mysql("KILL CONNECTION", err))
+        conn.kill(target, instance, what).map_err(|err| {
+            let statement = match what {
+                Kill::Connection => "KILL CONNECTION",
+                Kill::Query => "KILL QUERY",
+            };
+            Error::mysql(statement, err)
+        })
     }
 }
 

@@ -44,6 +44,17 @@ enum Flavor {
     MySql,
 }
 
+/// What a `KILL` from another connection ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kill {
+    /// The session: the server frees every lock it holds.
+    Connection,
+    /// The statement in flight (a waiting `GET_LOCK` answers NULL); the
+    /// session and its locks stay. Sent to an idle session, it does
+    /// nothing, not even to its next statement (measured on MariaDB 10.11).
+    Query,
+}
+
 /// Which connection, inside this process: a serial number that is never
 /// reused, with the server's `CONNECTION_ID()`, which is (ids start again
 /// after a server restart). Connections are compared by serial only.
@@ -251,18 +262,28 @@ impl ServerConn {
         }))
     }
 
-    /// `KILL CONNECTION id` of a session of ours whose client gave up on it
-    /// (it may still be waiting in `GET_LOCK`), when it is on the same
-    /// running server: after a restart the id may be another's session.
-    pub(crate) fn kill(&mut self, target: ConnId, instance: &Instance) -> mysql::Result<()> {
+    /// `KILL CONNECTION id` (or, with `what` [`Kill::Query`], `KILL QUERY
+    /// id`) of a session of ours whose client gave up on it (it may still
+    /// be waiting in `GET_LOCK`), when it is on the same running server:
+    /// after a restart the id may be another's session.
+    pub(crate) fn kill(
+        &mut self,
+        target: ConnId,
+        instance: &Instance,
+        what: Kill,
+    ) -> mysql::Result<()> {
         if !self.instance.same_as(instance) {
             return Ok(());
         }
         self.bound(Some(self.statement_timeout))?;
+        let statement = match what {
+            Kill::Connection => "KILL CONNECTION",
+            Kill::Query => "KILL QUERY",
+        };
         // An integer the server gave us, not user input.
         match self
             .conn
-            .query_drop(format!("KILL CONNECTION {}", target.server))
+            .query_drop(format!("{statement} {}", target.server))
         {
             // 1094: unknown thread id, already gone.
             Err(mysql::Error::MySqlError(e)) if e.code == 1094 => Ok(()),

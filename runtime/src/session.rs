@@ -24,7 +24,7 @@
 use crate::held::HeldLock;
 use crate::monitor::Watched;
 use crate::pool::{Pool, PooledConn};
-use crate::server::{ConnId, Failure, GetLock, Instance};
+use crate::server::{ConnId, Failure, GetLock, Instance, Kill};
 use crate::wait::{Deadline, Wait};
 use crate::{trace, Error, Holder};
 use std::cell::RefCell;
@@ -243,7 +243,7 @@ impl Session {
         if let Some(conn) = link.conn.as_ref() {
             let (id, instance) = (conn.id(), Arc::clone(conn.get().instance()));
             let lost = self.close(link);
-            let _ = self.pool.kill(id, &instance);
+            let _ = self.pool.kill(id, &instance, Kill::Connection);
             lost
         } else {
             Vec::new()

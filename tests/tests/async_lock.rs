@@ -570,13 +570,18 @@ async fn a_full_async_pool_is_reported() {
         .using(db)
         .timeout(Duration::from_millis(200));
     let guard = first.acquire_async().await.unwrap();
-    let err = second.acquire_async().await.unwrap_err();
+    // Another task: this one's locks share its connection.
+    let err = tokio::spawn(async move { second.acquire_async().await.unwrap_err() })
+        .await
+        .unwrap();
     assert!(
         matches!(err, Error::PoolExhausted { max_size: 1, .. }),
         "{err:?}"
     );
     guard.release().await.unwrap();
-    second
+    Lock::new(testkit::unique("async-pool"))
+        .using(db)
+        .timeout(Duration::from_millis(200))
         .acquire_async()
         .await
         .unwrap()

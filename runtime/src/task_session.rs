@@ -1,0 +1,228 @@
+//! Locks belong to tasks (feature `async`): which locks each tokio task
+//! holds on each alias, and the one connection they live on.
+//!
+//! A task's async locks of one alias share one connection, as a thread's
+//! sync locks do: the server then sees one session per task, so it
+//! detects deadlocks between tasks, and a task that takes a lock it
+//! already holds is told at once ([`Error::Reentrant`]) instead of the
+//! server granting it twice to one session. Two tasks are two holders,
+//! whatever thread runs them, and a task keeps its session when it moves
+//! between worker threads: the key is tokio's task id, never a thread's.
+//! Code that runs outside any task (the future of `block_on`, as
+//! `#[tokio::main]` runs it) is keyed by its thread.
+//!
+//! The book here says which names each session holds or is taking; it is
+//! read and written under one mutex, never across an `.await`. The
+//! connection itself sits behind an async mutex of the session (one
+//! statement at a time), and goes back to the pool when the session holds
+//! nothing any more.
+
+use crate::async_lock::Checkout;
+use crate::held::HeldLock;
+use crate::pool::Pool;
+use crate::{Error, Holder};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+/// Who holds a task session's locks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Owner {
+    /// A tokio task, wherever it runs.
+    Task(tokio::task::Id),
+    /// Code outside any task: the future given to `block_on` on this
+    /// thread (what `#[tokio::main]` runs).
+    Thread(std::thread::ThreadId),
+}
+
+impl Owner {
+    /// The task running now, or this thread outside any task.
+    pub(crate) fn current() -> Owner {
+        match tokio::task::try_id() {
+            Some(id) => Owner::Task(id),
+            None => Owner::Thread(std::thread::current().id()),
+        }
+    }
+}
+
+impl fmt::Display for Owner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Owner::Task(id) => write!(f, "tokio task {id}"),
+            Owner::Thread(id) => write!(f, "the block_on future of {id:?}"),
+        }
+    }
+}
+
+/// A session: one owner's locks on one alias's pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct SessionKey {
+    owner: Owner,
+    /// The pool's address: the registry keeps each pool alive as long as
+    /// a lock of it is held.
+    pool: usize,
+}
+
+impl SessionKey {
+    pub(crate) fn new(owner: Owner, pool: &Arc<Pool>) -> Self {
+        SessionKey {
+            owner,
+            pool: Arc::as_ptr(pool) as usize,
+        }
+    }
+}
+
+/// The connection of a session: `None` until its first lock, and after a
+/// failure closed it.
+pub(crate) type Slot = Option<Checkout>;
+
+/// The async mutex around a session's connection.
+pub(crate) type SharedSlot = Arc<tokio::sync::Mutex<Slot>>;
+
+/// One name of a session: being taken (`lock: None`) or held.
+struct Entry {
+    name: Arc<str>,
+    lock: Option<HeldLock>,
+}
+
+struct Session {
+    slot: SharedSlot,
+    entries: Vec<Entry>,
+}
+
+/// Every task session of the process with a name held or being taken.
+static BOOK: LazyLock<Mutex<HashMap<SessionKey, Session>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn book() -> MutexGuard<'static, HashMap<SessionKey, Session>> {
+    // Every critical section leaves the map consistent.
+    BOOK.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Starts taking `name` in the session `key` (made if it has none): its
+/// connection's slot, or [`Error::Reentrant`] when the session holds the
+/// name or is taking it already ([`Error::Timeout`] at once when it keeps
+/// it for its minimum hold time after a release, as sync sessions do). Every `enter` is followed by one
+/// [`leave`] (the acquire failed, or the lock was released) or by
+/// [`granted`].
+pub(crate) fn enter(
+    key: SessionKey,
+    name: &Arc<str>,
+    timeout: Duration,
+) -> Result<SharedSlot, Error> {
+    let mut book = book();
+    let session = book.entry(key).or_insert_with(|| Session {
+        slot: Arc::new(tokio::sync::Mutex::new(None)),
+        entries: Vec::new(),
+    });
+    if let Some(entry) = session.entries.iter().find(|entry| entry.name == *name) {
+        if let Some(lock) = entry.lock.as_ref().filter(|lock| lock.is_lingering()) {
+            // Released, but kept for its minimum hold time: busy.
+            let more = lock.keep_until().map_or(Duration::ZERO, |until| {
+                until.saturating_duration_since(Instant::now())
+            });
+            return Err(Error::Timeout {
+                name: name.to_string(),
+                timeout,
+                connection_wait: Duration::ZERO,
+                holder: Some(Box::new(Holder {
+                    connection_id: lock.connection_id(),
+                    user: None,
+                    host: None,
+                    thread: Some(format!(
+                        "{} (this task), which keeps it for its minimum hold time, {more:.1?} more",
+                        key.owner
+                    )),
+                })),
+            });
+        }
+        return Err(Error::Reentrant {
+            name: name.to_string(),
+        });
+    }
+    session.entries.push(Entry {
+        name: Arc::clone(name),
+        lock: None,
+    });
+    Ok(Arc::clone(&session.slot))
+}
+
+/// `name`, entered in `key`, is now held.
+pub(crate) fn granted(key: SessionKey, lock: &HeldLock) {
+    if let Some(entry) = book().get_mut(&key).and_then(|session| {
+        session
+            .entries
+            .iter_mut()
+            .find(|entry| *entry.name == *lock.server_name())
+    }) {
+        entry.lock = Some(lock.clone());
+    }
+}
+
+/// `name` is no longer held nor being taken by `key`. Returns true when
+/// the session now holds nothing: it is then forgotten, and the caller
+/// gives its connection back.
+pub(crate) fn leave(key: SessionKey, name: &str) -> bool {
+    let mut book = book();
+    let Some(session) = book.get_mut(&key) else {
+        return false;
+    };
+    session.entries.retain(|entry| &*entry.name != name);
+    let empty = session.entries.is_empty();
+    if empty {
+        book.remove(&key);
+    }
+    empty
+}
+
+/// Whether the session holds a lock other than `name` (then a failure of
+/// its connection loses them, and a wait must not end the connection).
+pub(crate) fn holds_others(key: SessionKey, name: &str) -> bool {
+    book().get(&key).is_some_and(|session| {
+        session
+            .entries
+            .iter()
+            .any(|entry| entry.lock.is_some() && &*entry.name != name)
+    })
+}
+
+/// Marks every lock the session holds lost: its connection failed or was
+/// closed in the middle of a statement.
+pub(crate) fn lose_all(key: SessionKey) {
+    if let Some(session) = book().get(&key) {
+        for lock in session
+            .entries
+            .iter()
+            .filter_map(|entry| entry.lock.as_ref())
+        {
+            lock.mark_lost();
+        }
+    }
+}
+
+/// Which task of this process holds `server_name` on connection
+/// `connection_id`, and for how long, for [`Error::Timeout`]'s holder.
+pub(crate) fn holder_in_process(server_name: &str, connection_id: u64) -> Option<String> {
+    book().iter().find_map(|(key, session)| {
+        session.entries.iter().find_map(|entry| {
+            let lock = entry.lock.as_ref()?;
+            (&*entry.name == server_name
+                && lock.connection_id() == connection_id
+                && !lock.is_lost())
+            .then(|| {
+                format!(
+                    "{} of this process, holding it for {:.1?}",
+                    key.owner,
+                    lock.held_for()
+                )
+            })
+        })
+    })
+}
+
+/// How many task sessions hold or take locks now (for tests).
+#[cfg(test)]
+pub(crate) fn count() -> usize {
+    book().len()
+}
