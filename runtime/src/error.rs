@@ -323,9 +323,9 @@ fn timeout_message(
     }
     match holder.and_then(|holder| holder.thread.as_deref()) {
         Some(thread) => message.push_str(&format!(
-            "; the holder is in this process: {thread}. A thread holding a lock can't \
-             wait for it from another thread it started (it would wait for itself): \
-             pass the work down without taking the lock again"
+            "; the holder is in this process: {thread}. A thread or task holding a lock \
+             can't wait for it from another thread or task it started (it would wait for \
+             itself): pass the work down without taking the lock again"
         )),
         None if timeout.is_zero() => {
             message.push_str("; skip this run, or try again later");

@@ -50,7 +50,7 @@ impl fmt::Display for Owner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Owner::Task(id) => write!(f, "tokio task {id}"),
-            Owner::Thread(id) => write!(f, "the block_on future of {id:?}"),
+            Owner::Thread(id) => write!(f, "the future block_on runs on {id:?} (outside any task)"),
         }
     }
 }

@@ -67,6 +67,45 @@ pub fn holder(name: &str) -> Option<u64> {
         .flatten()
 }
 
+/// The test server's URL with database `db` (created if missing).
+pub fn url_with_db(db: &str) -> String {
+    let url = url();
+    admin()
+        .query_drop(format!("CREATE DATABASE IF NOT EXISTS `{db}`"))
+        .expect("create the test database");
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let (authority, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    let query = tail
+        .split_once('?')
+        .map(|(_, query)| format!("?{query}"))
+        .unwrap_or_default();
+    format!("{scheme}://{authority}/{db}{query}")
+}
+
+/// Sessions on database `db` running `GET_LOCK` now.
+pub fn waiting_sessions(admin: &mut mysql::Conn, db: &str) -> u64 {
+    admin
+        .exec_first::<u64, _, _>(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+             WHERE DB = ? AND INFO LIKE 'SELECT GET_LOCK%'",
+            (db,),
+        )
+        .expect("PROCESSLIST")
+        .unwrap_or(0)
+}
+
+/// Polls `done` every millisecond for up to `limit`; the time it took.
+pub fn within(limit: Duration, mut done: impl FnMut() -> bool) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if done() {
+            return Some(started.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    None
+}
+
 /// Runs the `lock-helper` binary at `helper` (`env!("CARGO_BIN_EXE_lock-helper")`)
 /// holding `name` for `seconds`; returns once it holds the lock, with the
 /// holding connection's id. Wait for the child to see it release.

@@ -14,53 +14,15 @@ use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use testkit::{url_with_db, waiting_sessions, within};
 
 const HELPER: &str = env!("CARGO_BIN_EXE_lock-helper");
-
-/// The test server's URL with database `db` (created if missing).
-fn url_with_db(db: &str) -> String {
-    let url = testkit::url();
-    testkit::admin()
-        .query_drop(format!("CREATE DATABASE IF NOT EXISTS `{db}`"))
-        .expect("create the test database");
-    let (scheme, rest) = url.split_once("://").expect("a URL");
-    let (authority, tail) = rest.split_once('/').unwrap_or((rest, ""));
-    let query = tail
-        .split_once('?')
-        .map(|(_, query)| format!("?{query}"))
-        .unwrap_or_default();
-    format!("{scheme}://{authority}/{db}{query}")
-}
 
 /// Registers alias `db` on database `db`; returns the URL.
 fn register_db(db: &str) -> String {
     let url = url_with_db(db);
     mysql_lock::register(db, &url).expect("register");
     url
-}
-
-/// Sessions on database `db` running `GET_LOCK` now.
-fn waiting_sessions(admin: &mut mysql::Conn, db: &str) -> u64 {
-    admin
-        .exec_first::<u64, _, _>(
-            "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
-             WHERE DB = ? AND INFO LIKE 'SELECT GET_LOCK%'",
-            (db,),
-        )
-        .expect("PROCESSLIST")
-        .unwrap_or(0)
-}
-
-/// Polls `done` every millisecond for up to `limit`; the time it took.
-fn within(limit: Duration, mut done: impl FnMut() -> bool) -> Option<Duration> {
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        if done() {
-            return Some(started.elapsed());
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    None
 }
 
 /// `lock-helper hold` on `url`; returns once the other process holds

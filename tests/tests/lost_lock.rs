@@ -7,6 +7,7 @@ use mysql::prelude::Queryable;
 use mysql_lock::{Error, Lock};
 use std::thread;
 use std::time::{Duration, Instant};
+use testkit::within;
 
 const INTERVAL: Duration = Duration::from_millis(100);
 
@@ -14,18 +15,6 @@ fn kill(what: &str, id: u64) {
     testkit::admin()
         .query_drop(format!("KILL {what} {id}"))
         .unwrap();
-}
-
-/// Waits up to `limit` for `condition`; returns how long it took.
-fn within(limit: Duration, mut condition: impl FnMut() -> bool) -> Option<Duration> {
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        if condition() {
-            return Some(started.elapsed());
-        }
-        thread::sleep(Duration::from_millis(5));
-    }
-    None
 }
 
 #[test]
