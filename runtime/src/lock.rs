@@ -351,8 +351,8 @@ impl Lock {
         let (pool, server_name) = self.resolve()?;
         let session = session::current(pool);
         let waiting = trace::waiting(server_name, &self.alias);
-        let held = session
-            .acquire(
+        let held = off_the_workers(!timeout.is_zero(), || {
+            session.acquire(
                 &self.name,
                 server_name,
                 &self.alias,
@@ -360,9 +360,10 @@ impl Lock {
                 self.min_hold,
                 describe_holder,
             )
-            .inspect_err(|error| {
-                trace::failed(&waiting, server_name, &self.alias, error);
-            })?;
+        })
+        .inspect_err(|error| {
+            trace::failed(&waiting, server_name, &self.alias, error);
+        })?;
         trace::acquired(&waiting, &held);
         Ok(LockGuard {
             session: Some(session),
@@ -555,4 +556,30 @@ impl fmt::Debug for LockGuard {
 /// ```
 pub fn current() -> Option<HeldLock> {
     session::innermost()
+}
+
+/// Runs a sync acquire that may wait (`wait`). Called on a worker thread of
+/// a multi-thread tokio runtime (feature `async`), the wait runs in
+/// `tokio::task::block_in_place`: the worker's other tasks move to another
+/// thread instead of stalling behind the lock. Elsewhere (a plain thread,
+/// `spawn_blocking`, a current-thread runtime, where nothing can take the
+/// thread's tasks over) it runs as it is.
+///
+/// No warning is given on a current-thread runtime: tokio does not tell its
+/// own thread from a `spawn_blocking` thread, where a sync lock is right,
+/// so a warning would fire for correct code too. The crate docs say what
+/// to do there (`spawn_blocking`, or the async API).
+#[inline]
+fn off_the_workers<T>(wait: bool, acquire: impl FnOnce() -> T) -> T {
+    #[cfg(feature = "async")]
+    if wait
+        && tokio::task::try_id().is_some()
+        && tokio::runtime::Handle::try_current().is_ok_and(|handle| {
+            handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+        })
+    {
+        return tokio::task::block_in_place(acquire);
+    }
+    let _ = wait;
+    acquire()
 }
