@@ -1,23 +1,27 @@
 //! Async locks (feature `async`): [`Lock::acquire_async`] and
 //! [`AsyncLockGuard`], on tokio and the `mysql_async` driver.
 //!
-//! One lock, one connection: each guard holds a connection of its own from
-//! the alias's async pool, which sits beside the sync one and is built from
-//! the same options. The pool is ours, not the driver's: the driver's pool
-//! sends `COM_RESET_CONNECTION` when a connection comes back (which frees
-//! user locks) and pings when one is taken; ours does neither, and a
-//! connection goes back only when it holds no lock (`RELEASE_LOCK`
-//! answered 1, or `GET_LOCK` did not grant one). An idle connection is
+//! One connection per task session (see [`crate::task_session`]): a
+//! task's locks of one alias live on one connection of the alias's async
+//! pool, which sits beside the sync one and is built from the same
+//! options. The pool is ours, not the driver's: the driver's pool sends
+//! `COM_RESET_CONNECTION` when a connection comes back (which frees user
+//! locks) and pings when one is taken; ours does neither, and a connection
+//! goes back only when its session holds no lock. An idle connection is
 //! handed out only on the tokio runtime that opened it (its socket is
 //! registered with that runtime's I/O driver); others' are closed when met.
 //!
-//! Cancellation: the `GET_LOCK` runs on a task of its own that owns the
-//! connection, so a caller's future dropped at any point never cuts a
-//! statement in the middle. If the caller is gone before the answer, a
-//! std thread ends the server session with `KILL CONNECTION` from another
-//! connection (the sync driver, so it works while the runtime shuts
-//! down), and the task, on getting its answer, releases a lock granted
-//! meanwhile and closes the connection, never pooling it.
+//! Cancellation: a session with no other lock waits in `GET_LOCK` in the
+//! caller's own future (no task spawned on the hot path); dropped before
+//! the answer, it closes the connection and a std thread ends the server
+//! session with `KILL CONNECTION` from another connection (the sync
+//! driver, so it works while the runtime shuts down). A session holding
+//! other locks waits on a task that owns its connection; a caller gone
+//! before the answer has the wait ended with `KILL QUERY` (the session and
+//! its locks stay), and the task releases a lock granted meanwhile.
+//! Statements other than `GET_LOCK` are short: a future dropped in the
+//! middle of one leaves the connection untrusted, and its next user
+//! closes it (the session's locks are then lost, and reported so).
 
 use crate::held::HeldLock;
 use crate::pool::Pool;
@@ -709,11 +713,10 @@ impl Lock {
     /// [timeout](Lock::timeout) (feature `async`, on a tokio runtime). The
     /// lock is held until the guard is released or dropped.
     ///
-    /// Each guard holds a connection of its own (one lock per connection):
-    /// a task that takes a lock it already holds waits for itself until
-    /// the timeout, and the server's deadlock detection does not see
-    /// waits between two connections of one task. Never take a lock the
-    /// task holds, and take several in one global order.
+    /// The lock belongs to the current task (see the
+    /// [crate docs](crate#async)): the task's locks of one alias share one
+    /// connection, taking a lock the task holds is [`Error::Reentrant`] at
+    /// once, and another task, even on the same thread, waits.
     ///
     /// Cancel-safe: dropping the future at any point (a `select!`,
     /// `tokio::time::timeout`, an aborted task, runtime shutdown) leaves no

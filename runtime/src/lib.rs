@@ -199,47 +199,72 @@
 //!
 //! What holds:
 //!
+//! - **Locks belong to tasks.** A task's async locks of one alias live on
+//!   one connection: one server session per task, as a thread's sync
+//!   locks share one. So a task that takes a lock it holds gets
+//!   [`Error::Reentrant`] at once, without a query; two tasks are two
+//!   holders even on one thread (the second waits); the server detects a
+//!   deadlock between two tasks ([`Error::Deadlock`]) as between two
+//!   threads; and a task keeps its session when the runtime moves it to
+//!   another worker thread. Nothing needs wrapping: the session is found
+//!   from tokio's task id (code outside any task, the future `block_on`
+//!   runs, is keyed by its thread). A task's statements run one at a time:
+//!   a release it issues while it waits for another lock (in a `join!`)
+//!   runs after that wait.
+//! - **A spawned task is another holder.** A task holding `job` that
+//!   spawns a child taking `job` and awaits it waits for itself until the
+//!   timeout; the [`Error::Timeout`] then says the holder is a task of this
+//!   process. Pass the work down instead of taking the lock again.
 //! - **Its own pool.** Async locks use connections of their own, from a
 //!   pool beside the alias's sync one (same options, same `pool_max`),
 //!   which never pings and never resets a connection (a reset frees user
 //!   locks): an uncontended acquire + release is two statements, as with
-//!   sync locks. A connection goes back to the pool only when it holds no
+//!   sync locks, and runs in the caller's future (no task is spawned). A
+//!   connection goes back to the pool only when its session holds no
 //!   lock, and serves only the tokio runtime that opened it.
-//! - **Cancellation leaks nothing.** The future of `acquire_async` may be
-//!   dropped at any point (`tokio::time::timeout`, `select!`, an aborted
-//!   task, runtime shutdown). The `GET_LOCK` runs on a task that owns the
-//!   connection, so a statement is never cut in the middle; if the caller
-//!   is gone before the answer, the server session is ended with
-//!   `KILL CONNECTION` from another connection (on a std thread with the
-//!   sync driver, so it happens even while the runtime shuts down: measured,
-//!   the session stops waiting a few milliseconds after the cancellation),
-//!   and a lock granted meanwhile is released; that connection is closed,
-//!   never pooled.
+//! - **Cancellation leaks nothing.** The future of an acquire (or of an
+//!   annotated `async fn`) may be dropped at any point
+//!   (`tokio::time::timeout`, `select!`, `JoinHandle::abort`, runtime
+//!   shutdown). A task holding no other lock of the alias waits in its
+//!   own future: dropped before the answer, it closes its connection and
+//!   has the server session ended with `KILL CONNECTION` from another
+//!   connection (on a std thread with the sync driver, so it happens even
+//!   while the runtime shuts down: measured, the session stops waiting a
+//!   few milliseconds after the cancellation), which also frees a lock
+//!   granted meanwhile. A task that holds other locks waits on a task of
+//!   its own that owns the session's connection: a cancelled wait is ended
+//!   with `KILL QUERY`, so the session and its other locks stay, no other
+//!   statement starts on it before that kill is over, and a lock granted
+//!   just as the caller gave up is released.
 //! - **Dropping a guard frees the lock**: released on a task of the current
-//!   runtime, or, without a runtime, by closing the connection.
+//!   runtime (after its minimum hold time, if any), or, without a runtime,
+//!   by closing the connection, which frees the task's other locks of the
+//!   alias too (they are then reported lost).
 //! - **Every wait is bounded** as for sync locks: `GET_LOCK` by its timeout
 //!   plus one second, other statements by the statement timeout
 //!   (`read_timeout`, default 5 s), opening a connection by the connect
-//!   timeout; "forever" is sent as 10^8 seconds.
+//!   timeout; "forever" is sent as 10^8 seconds, which both servers take.
+//! - **Sync locks inside a runtime.** A sync [`Lock::acquire`] (or a sync
+//!   annotated function) that may wait, called on a worker thread of a
+//!   multi-thread runtime, waits in `tokio::task::block_in_place`, so the
+//!   worker's other tasks move to another thread instead of stalling. On
+//!   a current-thread runtime nothing can take the thread's tasks over: a
+//!   contended sync lock stalls every task for as long as it waits. Call
+//!   sync locks there through `tokio::task::spawn_blocking`, or use the
+//!   async API. There is no warning: tokio does not tell its own thread
+//!   from a `spawn_blocking` one, where sync locks are right.
 //!
 //! What doesn't, yet:
 //!
-//! - **One connection per lock, no task sessions.** A task that takes a
-//!   lock it already holds waits for itself until its timeout (nothing
-//!   can see which task holds what), and the server's deadlock detection
-//!   does not see waits between connections of one task: never take a
-//!   lock the task holds, and take several in one global order.
 //! - **No background check**: an async guard's
 //!   [`is_lost`](HeldLock::is_lost) changes only through
-//!   `verify` and the release; call `verify` now
-//!   and then during long holds (the server's `wait_timeout` closes a
-//!   connection idle for 8 hours, freeing its lock).
+//!   `verify` and the release (an annotated `async fn` returns
+//!   [`Error::LockLost`] then); call `verify` now and then during long
+//!   holds (the server's `wait_timeout` closes a connection idle for 8
+//!   hours, freeing its lock).
 //! - **No TLS**: an alias with TLS options is [`Error::InvalidConfig`] for
 //!   async locks. No `tracing` events either, and [`current`] sees only
 //!   sync locks.
-//! - **The attribute** on an `async fn`, or on a sync one returning a
-//!   future, is still a compile error that says so. Without the feature,
-//!   call a locked function through `tokio::task::spawn_blocking`.
 //! - A wait without limit (`Lock::FOREVER`) has no client-side bound on
 //!   its answer; a server gone from the network is noticed by TCP
 //!   keepalive only.
