@@ -7,6 +7,14 @@
 //! measured in interleaved rounds of the same run, each round on fresh
 //! connections for every variant, and the table reports the median over
 //! rounds.
+//!
+//! `-- --async` adds the async figures (`Lock::acquire_async` on tokio
+//! against a raw `mysql_async` loop: one task on each runtime flavour, 8
+//! contending tasks and 4 processes, 10,000 tasks with a name each) and
+//! `-- --async-only` runs only those; both combine with `--quick` and
+//! `--uncontended-only`. The `#[mysql_lock] async fn` row needs
+//! `--features async-attribute` (the attribute does not take `async fn`
+//! yet).
 
 use mysql::prelude::Queryable;
 use mysql_lock::{mysql_lock, Lock};
