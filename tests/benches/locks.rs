@@ -1328,6 +1328,10 @@ mod async_bench {
         let results = interleaved(settings, 1, cpu_clock, &mut refs);
         drop(refs);
         drop(variants);
+        if let Some(raw) = raw.take() {
+            // Closed with COM_QUIT, on its runtime.
+            rt.block_on(raw.conn.disconnect()).unwrap();
+        }
         table(&results, cpu_column);
         if cfg!(feature = "async-attribute") {
             let ratio = |name: &str| {
