@@ -7,6 +7,14 @@
 //! measured in interleaved rounds of the same run, each round on fresh
 //! connections for every variant, and the table reports the median over
 //! rounds.
+//!
+//! `-- --async` adds the async figures (`Lock::acquire_async` on tokio
+//! against a raw `mysql_async` loop: one task on each runtime flavour, 8
+//! contending tasks and 4 processes, 10,000 tasks with a name each) and
+//! `-- --async-only` runs only those; both combine with `--quick` and
+//! `--uncontended-only`. The `#[mysql_lock] async fn` row needs
+//! `--features async-attribute` (the attribute does not take `async fn`
+//! yet).
 
 use mysql::prelude::Queryable;
 use mysql_lock::{mysql_lock, Lock};
@@ -267,10 +275,13 @@ struct Settings {
 
 /// Runs `variants` in interleaved rounds; returns per-variant median rates
 /// (cycles/s) and the median over rounds of each variant's ratio to the
-/// fastest of the first `floors` variants in the same round.
+/// fastest of the first `floors` variants in the same round. `cpu` is the
+/// clock of the client CPU column: [`thread_cpu`] when the calling thread
+/// does all the work, [`process_cpu`] when runtime workers share it.
 fn interleaved(
     settings: &Settings,
     floors: usize,
+    cpu_clock: fn() -> Duration,
     variants: &mut [(&str, &mut dyn FnMut(usize))],
 ) -> Vec<Row> {
     let mut rates = vec![Vec::new(); variants.len()];
@@ -288,9 +299,9 @@ fn interleaved(
             let (_, run) = &mut variants[i];
             run(10); // warm-up: fresh connections, prepared statements
             let started = Instant::now();
-            let cpu_before = thread_cpu();
+            let cpu_before = cpu_clock();
             run(settings.cycles);
-            cpu[i].push(micros(thread_cpu() - cpu_before) / settings.cycles as f64);
+            cpu[i].push(micros(cpu_clock() - cpu_before) / settings.cycles as f64);
             round_rates[i] = settings.cycles as f64 / started.elapsed().as_secs_f64();
         }
         let floor = round_rates[..floors].iter().cloned().fold(0.0, f64::max);
@@ -324,13 +335,24 @@ struct Row {
 
 /// CPU time used by the calling thread so far.
 fn thread_cpu() -> Duration {
+    cpu_time(libc::CLOCK_THREAD_CPUTIME_ID)
+}
+
+/// CPU time used by all threads of this process so far (the async
+/// figures on a multi-thread runtime, whose workers do the I/O).
+#[cfg_attr(not(feature = "async"), allow(dead_code))]
+fn process_cpu() -> Duration {
+    cpu_time(libc::CLOCK_PROCESS_CPUTIME_ID)
+}
+
+fn cpu_time(clock: libc::clockid_t) -> Duration {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: `ts` is a valid, writable timespec.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    let rc = unsafe { libc::clock_gettime(clock, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime({clock})");
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
@@ -379,6 +401,7 @@ fn uncontended(settings: &Settings) {
     let results = interleaved(
         settings,
         2,
+        thread_cpu,
         &mut [
             ("raw, prepared (the floor)", &mut |n| {
                 if n == 10 {
@@ -439,7 +462,7 @@ fn uncontended(settings: &Settings) {
             ),
         ],
     );
-    table(&results);
+    table(&results, "client CPU µs per cycle");
     let ratio = |name: &str| {
         results
             .iter()
@@ -508,8 +531,8 @@ fn library_variant<'a>(
     }
 }
 
-fn table(results: &[Row]) {
-    println!("| variant | per second (median) | × the floor (median of rounds) | client CPU µs per cycle |");
+fn table(results: &[Row], cpu_column: &str) {
+    println!("| variant | per second (median) | × the floor (median of rounds) | {cpu_column} |");
     println!("| --- | ---: | ---: | ---: |");
     for row in results {
         println!(
@@ -737,6 +760,12 @@ fn run_processes(mode: &str, processes: usize, name: &str, duration: Duration) -
 /// The child side of [`run_processes`]: prints its acquisitions per second.
 fn child(args: &[String]) {
     let (mode, name) = (args[0].as_str(), args[1].as_str());
+    if mode.starts_with("async-") {
+        #[cfg(feature = "async")]
+        return async_bench::child(args);
+        #[cfg(not(feature = "async"))]
+        panic!("{mode}: this bench was built without the feature `async`");
+    }
     let duration = Duration::from_millis(args[2].parse().unwrap());
     let start_at: u128 = args[3].parse().unwrap();
     let lock = Lock::new(name)
@@ -987,19 +1016,766 @@ fn main() {
         ),
         (Err(why), _) => println!("single-thread figures: not pinned ({why}): expect noisy ratios"),
     }
-    uncontended(&settings);
-    if std::env::args().any(|a| a == "--uncontended-only") {
-        return;
+    // `--async` adds the async figures (feature `async`, on by default in
+    // this crate) to the sync ones; `--async-only` runs only those.
+    let async_only = std::env::args().any(|a| a == "--async-only");
+    let run_sync = !async_only;
+    let run_async = async_only || std::env::args().any(|a| a == "--async");
+    let uncontended_only = std::env::args().any(|a| a == "--uncontended-only");
+    if run_async && cfg!(not(feature = "async")) {
+        println!("\n(async figures skipped: this bench was built without the feature `async`)");
     }
-    many_names(&settings);
+    if run_sync {
+        uncontended(&settings);
+    }
+    #[cfg(feature = "async")]
+    if run_async {
+        // Pinned as the sync single-thread figures: one thread does it all.
+        async_bench::uncontended(&settings, async_bench::Flavor::CurrentThread);
+    }
+    if run_sync && !uncontended_only {
+        many_names(&settings);
+    }
     if pin {
-        // Contended figures need both CPUs.
+        // Contended figures need both CPUs, and so does a multi-thread
+        // runtime (its workers would inherit this thread's CPU 0).
         let restored = restore_server_threads();
         println!("\n(server threads given their CPU affinity back: {restored})");
         pin_current_thread_all();
     }
-    contended(&settings);
-    if !settings.quick || std::env::args().any(|a| a == "--compile") {
+    #[cfg(feature = "async")]
+    if run_async {
+        async_bench::uncontended(
+            &Settings {
+                pin: false,
+                ..settings
+            },
+            async_bench::Flavor::MultiThread,
+        );
+    }
+    if uncontended_only {
+        return;
+    }
+    if run_sync {
+        contended(&settings);
+    }
+    #[cfg(feature = "async")]
+    if run_async {
+        async_bench::contended(&settings);
+        async_bench::many_tasks(&settings);
+    }
+    if run_sync && (!settings.quick || std::env::args().any(|a| a == "--compile")) {
         compile_cost();
+    }
+}
+
+/// The async figures (`--async`, `--async-only`): the same questions for
+/// `Lock::acquire_async` on tokio, against a raw `mysql_async` floor.
+#[cfg(feature = "async")]
+mod async_bench {
+    use super::*;
+    use mysql_async::prelude::Queryable as _;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    /// The attribute on an `async fn`: not built until the attribute
+    /// accepts `async fn` (today it refuses it with a compile error; the
+    /// work is under way). `--features async-attribute` builds it and its
+    /// row; without it, the row is left out of the table, never counted.
+    #[cfg(feature = "async-attribute")]
+    #[mysql_lock(name = "bench-annotated-async", using = "bench")]
+    async fn annotated_async() -> Result<(), mysql_lock::Error> {
+        Ok(())
+    }
+
+    /// ...and the same by hand with `Lock`: take, run, release and report
+    /// a lost lock (what the attribute's expansion does through
+    /// `__private::acquire_async` and `run_async`).
+    async fn by_hand_async() -> Result<(), mysql_lock::Error> {
+        static LOCK: LazyLock<Lock> =
+            LazyLock::new(|| Lock::new("bench-annotated-async").using(ALIAS));
+        let guard = LOCK.acquire_async().await?;
+        let result = Ok(());
+        guard.release().await?;
+        result
+    }
+
+    /// The driver's options for the server the bench uses, over TCP, as
+    /// the library's async pool builds them from the alias's URL.
+    fn opts() -> mysql_async::Opts {
+        let opts = mysql::Opts::from_url(&tcp_url()).unwrap();
+        mysql_async::OptsBuilder::default()
+            .ip_or_hostname(opts.get_ip_or_hostname().into_owned())
+            .tcp_port(opts.get_tcp_port())
+            .user(opts.get_user())
+            .pass(opts.get_pass())
+            .db_name(opts.get_db_name())
+            .prefer_socket(false)
+            .into()
+    }
+
+    /// The floor: one `mysql_async` connection held for the whole run,
+    /// sending prepared `GET_LOCK` and `RELEASE_LOCK` itself.
+    struct RawAsync {
+        conn: mysql_async::Conn,
+        get: mysql_async::Statement,
+        release: mysql_async::Statement,
+    }
+
+    impl RawAsync {
+        async fn new() -> Self {
+            let mut conn = mysql_async::Conn::new(opts()).await.unwrap();
+            let get = conn.prep("SELECT GET_LOCK(?, ?)").await.unwrap();
+            let release = conn.prep("SELECT RELEASE_LOCK(?)").await.unwrap();
+            Self { conn, get, release }
+        }
+
+        /// Pins this connection's server thread to CPU 0 when `pin`.
+        fn pinned(self, pin: bool) -> Self {
+            if pin {
+                pin_server_connection(u64::from(self.conn.id()), 0);
+            }
+            self
+        }
+
+        async fn get(&mut self, name: &str) {
+            let got: Option<i64> = self.conn.exec_first(&self.get, (name, 60.0)).await.unwrap();
+            assert_eq!(got, Some(1));
+        }
+
+        async fn release(&mut self, name: &str) {
+            let released: Option<i64> = self.conn.exec_first(&self.release, (name,)).await.unwrap();
+            assert_eq!(released, Some(1));
+        }
+
+        async fn cycle(&mut self, name: &str) {
+            self.get(name).await;
+            self.release(name).await;
+        }
+    }
+
+    #[derive(Clone, Copy, PartialEq)]
+    pub(super) enum Flavor {
+        /// `new_current_thread`: the calling thread runs the tasks and the
+        /// I/O driver.
+        CurrentThread,
+        /// `new_multi_thread` with a worker per CPU; the benchmarked
+        /// code runs in a spawned task, as in a server.
+        MultiThread,
+    }
+
+    fn runtime(flavor: Flavor) -> tokio::runtime::Runtime {
+        match flavor {
+            Flavor::CurrentThread => tokio::runtime::Builder::new_current_thread(),
+            Flavor::MultiThread => tokio::runtime::Builder::new_multi_thread(),
+        }
+        .enable_all()
+        .build()
+        .unwrap()
+    }
+
+    /// Runs `future` as a program's task would run: on the current-thread
+    /// runtime on this thread; on the multi-thread one, spawned on a worker.
+    fn run_on<F>(rt: &tokio::runtime::Runtime, flavor: Flavor, future: F) -> F::Output
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match flavor {
+            Flavor::CurrentThread => rt.block_on(future),
+            Flavor::MultiThread => rt.block_on(rt.spawn(future)).unwrap(),
+        }
+    }
+
+    /// One cycle of a library variant.
+    #[derive(Clone, Copy)]
+    enum Cycle {
+        Acquire,
+        TryAcquire,
+        ByHand,
+        #[cfg(feature = "async-attribute")]
+        Annotated,
+    }
+
+    async fn cycle(kind: Cycle, lock: &Lock) {
+        match kind {
+            Cycle::Acquire => lock.acquire_async().await.unwrap().release().await.unwrap(),
+            Cycle::TryAcquire => lock
+                .try_acquire_async()
+                .await
+                .unwrap()
+                .expect("nobody else holds it")
+                .release()
+                .await
+                .unwrap(),
+            Cycle::ByHand => by_hand_async().await.unwrap(),
+            #[cfg(feature = "async-attribute")]
+            Cycle::Annotated => annotated_async().await.unwrap(),
+        }
+    }
+
+    /// A library variant of [`interleaved`]: its warm-up starts from fresh
+    /// connections (one is opened, and pinned, through `lock`), then `n`
+    /// cycles of `kind` run on `rt`.
+    fn library_variant<'a>(
+        rt: &'a tokio::runtime::Runtime,
+        flavor: Flavor,
+        lock: &'a Lock,
+        pin: bool,
+        kind: Cycle,
+    ) -> impl FnMut(usize) + 'a {
+        move |n| {
+            if n == 10 {
+                rt.block_on(async {
+                    // On the runtime, so that the driver says goodbye.
+                    fresh_library_connections();
+                    let guard = lock.acquire_async().await.unwrap();
+                    if pin {
+                        pin_server_connection(guard.connection_id(), 0);
+                    }
+                    guard.release().await.unwrap();
+                });
+            }
+            let lock = lock.clone();
+            run_on(rt, flavor, async move {
+                for _ in 0..n {
+                    cycle(kind, &lock).await;
+                }
+            });
+        }
+    }
+
+    /// A named variant of [`interleaved`], boxed: the table's rows depend on
+    /// the features.
+    type Variant<'a> = (&'a str, Box<dyn FnMut(usize) + 'a>);
+
+    /// Uncontended acquire + release by one task, on a runtime of `flavor`.
+    pub(super) fn uncontended(settings: &Settings, flavor: Flavor) {
+        let rt = runtime(flavor);
+        let (title, cpu_clock, cpu_column): (_, fn() -> Duration, _) = match flavor {
+            Flavor::CurrentThread => (
+                "current-thread runtime".to_owned(),
+                thread_cpu,
+                "client CPU µs per cycle",
+            ),
+            Flavor::MultiThread => (
+                format!(
+                    "multi-thread runtime, {} workers, the task spawned on one",
+                    rt.metrics().num_workers()
+                ),
+                process_cpu,
+                "client CPU µs per cycle (all threads)",
+            ),
+        };
+        println!("\n## Async, uncontended acquire + release (one task, {title})\n");
+        let name = testkit::unique("bench-async-uncontended");
+        let lock = Lock::new(name.as_str()).using(ALIAS);
+        let server_name: Arc<str> = lock.server_name().unwrap().into();
+        let annotated_lock = Lock::new("bench-annotated-async").using(ALIAS);
+        let pin = settings.pin && flavor == Flavor::CurrentThread;
+        let mut raw = None::<RawAsync>;
+        let mut variants: Vec<Variant<'_>> = vec![
+            (
+                "raw mysql_async, prepared (the floor)",
+                Box::new(|n| {
+                    if n == 10 {
+                        raw = Some(rt.block_on(RawAsync::new()).pinned(pin));
+                    }
+                    let mut conn = raw.take().unwrap();
+                    let name = Arc::clone(&server_name);
+                    raw = Some(run_on(&rt, flavor, async move {
+                        for _ in 0..n {
+                            conn.cycle(&name).await;
+                        }
+                        conn
+                    }));
+                }),
+            ),
+            (
+                "Lock::acquire_async + release",
+                Box::new(library_variant(&rt, flavor, &lock, pin, Cycle::Acquire)),
+            ),
+            (
+                "Lock::try_acquire_async + release",
+                Box::new(library_variant(&rt, flavor, &lock, pin, Cycle::TryAcquire)),
+            ),
+        ];
+        #[cfg(feature = "async-attribute")]
+        variants.push((
+            "#[mysql_lock] async fn",
+            Box::new(library_variant(
+                &rt,
+                flavor,
+                &annotated_lock,
+                pin,
+                Cycle::Annotated,
+            )),
+        ));
+        variants.push((
+            "the same by hand with Lock",
+            Box::new(library_variant(
+                &rt,
+                flavor,
+                &annotated_lock,
+                pin,
+                Cycle::ByHand,
+            )),
+        ));
+        let mut refs: Vec<(&str, &mut dyn FnMut(usize))> = variants
+            .iter_mut()
+            .map(|(name, run)| (*name, &mut **run as &mut dyn FnMut(usize)))
+            .collect();
+        let results = interleaved(settings, 1, cpu_clock, &mut refs);
+        drop(refs);
+        drop(variants);
+        if let Some(raw) = raw.take() {
+            // Closed with COM_QUIT, on its runtime.
+            rt.block_on(raw.conn.disconnect()).unwrap();
+        }
+        table(&results, cpu_column);
+        if cfg!(feature = "async-attribute") {
+            let ratio = |name: &str| {
+                results
+                    .iter()
+                    .find(|r| r.name == name)
+                    .map_or(f64::NAN, |r| r.ratio)
+            };
+            println!(
+                "\nthe attribute's run-time cost: #[mysql_lock] async fn ÷ by hand = {:.3}",
+                ratio("#[mysql_lock] async fn") / ratio("the same by hand with Lock")
+            );
+        } else {
+            println!(
+                "\n(#[mysql_lock] async fn: not built; `--features async-attribute` adds it \
+                 once the attribute accepts async fn)"
+            );
+        }
+        // The runtime's connections are closed on it.
+        rt.block_on(async { fresh_library_connections() });
+    }
+
+    /// `tasks` tasks take one name for `duration` on `rt`; returns
+    /// acquisitions per second and the hand-off samples.
+    fn run_tasks(
+        rt: &tokio::runtime::Runtime,
+        mode: Mode,
+        tasks: usize,
+        name: &str,
+        duration: Duration,
+    ) -> (f64, Vec<Duration>) {
+        let handoff = Arc::new(Handoff::new());
+        let barrier = Arc::new(tokio::sync::Barrier::new(tasks));
+        let workers: Vec<_> = (0..tasks)
+            .map(|me| {
+                let (handoff, barrier) = (Arc::clone(&handoff), Arc::clone(&barrier));
+                let lock = Lock::new(name)
+                    .using(ALIAS)
+                    .timeout(Duration::from_secs(60));
+                rt.spawn(async move {
+                    let server_name = lock.server_name().unwrap().to_owned();
+                    let mut raw = match mode {
+                        Mode::Raw => Some(RawAsync::new().await),
+                        Mode::Library => None,
+                    };
+                    if mode == Mode::Library {
+                        // Opens a connection (or takes an idle one).
+                        lock.acquire_async().await.unwrap().release().await.unwrap();
+                    }
+                    let mut samples = Vec::new();
+                    let mut count = 0u64;
+                    barrier.wait().await;
+                    let started = Instant::now();
+                    while started.elapsed() < duration {
+                        match &mut raw {
+                            Some(raw) => {
+                                raw.get(&server_name).await;
+                                samples.extend(handoff.acquired(me));
+                                handoff.releasing(me);
+                                raw.release(&server_name).await;
+                            }
+                            None => {
+                                let guard = lock.acquire_async().await.unwrap();
+                                samples.extend(handoff.acquired(me));
+                                handoff.releasing(me);
+                                guard.release().await.unwrap();
+                            }
+                        }
+                        count += 1;
+                    }
+                    (count, started.elapsed(), samples)
+                })
+            })
+            .collect();
+        let mut total = 0;
+        let mut longest = Duration::ZERO;
+        let mut samples = Vec::new();
+        for worker in workers {
+            let (count, elapsed, worker_samples) = rt.block_on(worker).unwrap();
+            total += count;
+            longest = longest.max(elapsed);
+            samples.extend(worker_samples);
+        }
+        (total as f64 / longest.as_secs_f64(), samples)
+    }
+
+    /// One name taken in turn by 8 tasks of a multi-thread runtime, and by
+    /// 4 processes (one task each on a current-thread runtime). Waiters
+    /// block in `GET_LOCK` (60 s) and the server wakes them: no polling.
+    pub(super) fn contended(settings: &Settings) {
+        let rt = runtime(Flavor::MultiThread);
+        println!(
+            "\n## Async, contended: one name, several tasks (multi-thread runtime, {} workers) \
+             or processes\n",
+            rt.metrics().num_workers()
+        );
+        println!("| workers | raw acquisitions/s | library acquisitions/s | × raw (median of rounds) | × raw, range | hand-off p50 / p99, raw | hand-off p50 / p99, library |");
+        println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        let duration = Duration::from_millis(if settings.quick { 300 } else { 600 });
+        let tasks = 8;
+        let name = testkit::unique("bench-async-contended");
+        let (mut raw_rates, mut lib_rates, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut raw_samples, mut lib_samples) = (Vec::new(), Vec::new());
+        for round in 0..settings.contended_rounds {
+            rt.block_on(async { fresh_library_connections() });
+            let order = if round % 2 == 0 {
+                [Mode::Raw, Mode::Library]
+            } else {
+                [Mode::Library, Mode::Raw]
+            };
+            let mut rates = [0.0; 2];
+            for mode in order {
+                let (rate, samples) = run_tasks(&rt, mode, tasks, &name, duration);
+                if mode == Mode::Raw {
+                    rates[0] = rate;
+                    raw_samples.extend(samples);
+                } else {
+                    rates[1] = rate;
+                    lib_samples.extend(samples);
+                }
+            }
+            raw_rates.push(rates[0]);
+            lib_rates.push(rates[1]);
+            ratios.push(rates[1] / rates[0]);
+        }
+        rt.block_on(async { fresh_library_connections() });
+        raw_samples.sort();
+        lib_samples.sort();
+        let fmt = |s: &[Duration]| {
+            if s.is_empty() {
+                "n/a".to_owned()
+            } else {
+                format!(
+                    "{:.0} / {:.0} µs",
+                    micros(percentile(s, 0.5)),
+                    micros(percentile(s, 0.99))
+                )
+            }
+        };
+        println!(
+            "| {tasks} tasks | {:.0} | {:.0} | {:.3} | {} | {} | {} |",
+            median(&mut raw_rates),
+            median(&mut lib_rates),
+            median(&mut ratios),
+            range(&ratios),
+            fmt(&raw_samples),
+            fmt(&lib_samples),
+        );
+        let processes = 4;
+        let name = testkit::unique("bench-async-processes");
+        let (mut raw_rates, mut lib_rates, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        for round in 0..settings.contended_rounds {
+            let order = if round % 2 == 0 {
+                ["async-raw", "async-library"]
+            } else {
+                ["async-library", "async-raw"]
+            };
+            let mut rates = [0.0; 2];
+            for mode in order {
+                let rate = run_processes(mode, processes, &name, duration);
+                rates[usize::from(mode == "async-library")] = rate;
+            }
+            raw_rates.push(rates[0]);
+            lib_rates.push(rates[1]);
+            ratios.push(rates[1] / rates[0]);
+        }
+        println!(
+            "| {processes} processes | {:.0} | {:.0} | {:.3} | {} | | |",
+            median(&mut raw_rates),
+            median(&mut lib_rates),
+            median(&mut ratios),
+            range(&ratios),
+        );
+    }
+
+    /// The child side of [`run_processes`] for `async-raw` and
+    /// `async-library`: one task on a current-thread runtime; prints its
+    /// acquisitions per second.
+    pub(super) fn child(args: &[String]) {
+        let (mode, name) = (args[0].as_str(), args[1].as_str());
+        let duration = Duration::from_millis(args[2].parse().unwrap());
+        let start_at: u128 = args[3].parse().unwrap();
+        let lock = Lock::new(name)
+            .using(ALIAS)
+            .timeout(Duration::from_secs(60));
+        let server_name = lock.server_name().unwrap().to_owned();
+        let rt = runtime(Flavor::CurrentThread);
+        rt.block_on(async {
+            let mut raw = match mode {
+                "async-raw" => Some(RawAsync::new().await),
+                "async-library" => {
+                    lock.acquire_async().await.unwrap().release().await.unwrap();
+                    None
+                }
+                other => panic!("unknown child mode {other}"),
+            };
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos();
+            if start_at > now {
+                tokio::time::sleep(Duration::from_nanos((start_at - now) as u64)).await;
+            }
+            let started = Instant::now();
+            let mut count = 0u64;
+            while started.elapsed() < duration {
+                match &mut raw {
+                    Some(raw) => raw.cycle(&server_name).await,
+                    None => lock.acquire_async().await.unwrap().release().await.unwrap(),
+                }
+                count += 1;
+            }
+            println!("{}", count as f64 / started.elapsed().as_secs_f64());
+        });
+    }
+
+    /// The local ports of this process's established TCP connections to
+    /// the server's `port`: read from `/proc/self/net/tcp{,6}` (every
+    /// socket of the network namespace) and kept when the socket's inode
+    /// is one of this process's file descriptors. Linux only; empty
+    /// elsewhere.
+    fn our_server_sockets(port: u16) -> Vec<u16> {
+        let inodes: std::collections::HashSet<u64> = std::fs::read_dir("/proc/self/fd")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+            .filter_map(|link| {
+                link.to_str()?
+                    .strip_prefix("socket:[")?
+                    .strip_suffix(']')?
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        let hex_port = |address: &str| {
+            address
+                .rsplit_once(':')
+                .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
+        };
+        let mut ports = Vec::new();
+        for table in ["/proc/self/net/tcp", "/proc/self/net/tcp6"] {
+            let Ok(text) = std::fs::read_to_string(table) else {
+                continue;
+            };
+            for line in text.lines().skip(1) {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                // sl local rem st tx:rx tr:when retrnsmt uid timeout inode
+                if fields.len() < 10 || fields[3] != "01" || hex_port(fields[2]) != Some(port) {
+                    continue;
+                }
+                if fields[9].parse().is_ok_and(|inode| inodes.contains(&inode)) {
+                    ports.extend(hex_port(fields[1]));
+                }
+            }
+        }
+        ports
+    }
+
+    /// The server's sessions whose client is one of this process's
+    /// sockets (`PROCESSLIST.HOST` is `address:port`): the server's side
+    /// of [`our_server_sockets`], without `performance_schema` (off on
+    /// MariaDB by default, so the connection attributes `inspect.rs`
+    /// reads are not there to count by).
+    fn our_server_sessions(admin: &mut mysql::Conn, port: u16) -> usize {
+        let ours: std::collections::HashSet<u16> = our_server_sockets(port).into_iter().collect();
+        let hosts: Vec<String> = admin
+            .query("SELECT HOST FROM information_schema.PROCESSLIST")
+            .unwrap();
+        hosts
+            .iter()
+            .filter_map(|host| host.rsplit_once(':')?.1.parse::<u16>().ok())
+            .filter(|port| ours.contains(port))
+            .count()
+    }
+
+    fn threads_connected(admin: &mut mysql::Conn) -> u64 {
+        let row: Option<(String, u64)> = admin
+            .query_first("SHOW GLOBAL STATUS LIKE 'Threads_connected'")
+            .unwrap();
+        row.unwrap().1
+    }
+
+    /// Samples [`our_server_sockets`] every 5 ms until stopped; returns
+    /// the most seen at once.
+    struct PeakSockets {
+        stop: Arc<AtomicBool>,
+        thread: std::thread::JoinHandle<usize>,
+    }
+
+    impl PeakSockets {
+        fn start(port: u16) -> Self {
+            let stop = Arc::new(AtomicBool::new(false));
+            let flag = Arc::clone(&stop);
+            let thread = std::thread::spawn(move || {
+                let mut peak = 0;
+                while !flag.load(Ordering::Relaxed) {
+                    peak = peak.max(our_server_sockets(port).len());
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                peak.max(our_server_sockets(port).len())
+            });
+            Self { stop, thread }
+        }
+
+        fn stop(self) -> usize {
+            self.stop.store(true, Ordering::Relaxed);
+            self.thread.join().unwrap()
+        }
+    }
+
+    /// 10,000 tasks spawned at once on a multi-thread runtime, each taking
+    /// a name of its own (`bench-many-…-{i}`) once, through an alias of
+    /// its own with the default pool: every task waits for one of the
+    /// pool's `pool_max` connections. Against a raw floor of `pool_max`
+    /// tasks with a `mysql_async` connection each, taking their share of
+    /// the names in turn. Both start without connections (the time
+    /// includes opening them). Checks that the connections this process
+    /// has open to the server never exceed the baseline plus `pool_max`.
+    pub(super) fn many_tasks(settings: &Settings) {
+        const TASKS: usize = 10_000;
+        let alias = format!("bench-many-tasks-{}", std::process::id());
+        mysql_lock::register(&alias, &tcp_url()).unwrap();
+        let max = mysql_lock::pool_status(&alias).unwrap().max_size;
+        let port = mysql::Opts::from_url(&tcp_url()).unwrap().get_tcp_port();
+        let rt = runtime(Flavor::MultiThread);
+        println!(
+            "\n## Async, {TASKS} tasks at once, each taking a name of its own once \
+             (multi-thread runtime, {} workers, pool_max {max})\n",
+            rt.metrics().num_workers()
+        );
+        let rounds = if settings.quick { 2 } else { 3 };
+        let mut admin = testkit::admin();
+        let baseline = our_server_sockets(port).len();
+        let (mut raw_us, mut lib_us, mut lib_total, mut ratios) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut peak, mut sessions_after, mut threads) = (0, 0, (0, 0));
+        for round in 0..rounds {
+            let base = testkit::unique("bench-many");
+            let locks: Vec<Lock> = (0..TASKS)
+                .map(|i| {
+                    Lock::new(format!("{base}-{i}"))
+                        .using(&alias)
+                        .timeout(Duration::from_secs(60))
+                })
+                .collect();
+            let names: Arc<Vec<String>> = Arc::new(
+                locks
+                    .iter()
+                    .map(|l| l.server_name().unwrap().to_owned())
+                    .collect(),
+            );
+            let raw = || {
+                let started = Instant::now();
+                let workers: Vec<_> = (0..max)
+                    .map(|k| {
+                        let names = Arc::clone(&names);
+                        rt.spawn(async move {
+                            let mut raw = RawAsync::new().await;
+                            for name in names.iter().skip(k).step_by(max) {
+                                raw.cycle(name).await;
+                            }
+                        })
+                    })
+                    .collect();
+                for worker in workers {
+                    rt.block_on(worker).unwrap();
+                }
+                started.elapsed()
+            };
+            let library = |locks: Vec<Lock>| {
+                let started = Instant::now();
+                let tasks: Vec<_> = locks
+                    .into_iter()
+                    .map(|lock| {
+                        rt.spawn(async move {
+                            lock.acquire_async().await.unwrap().release().await.unwrap();
+                        })
+                    })
+                    .collect();
+                for task in tasks {
+                    rt.block_on(task).unwrap();
+                }
+                started.elapsed()
+            };
+            // Alternate which goes first.
+            let mut raw_time = Duration::ZERO;
+            if round % 2 == 0 {
+                raw_time = raw();
+                settle(port, baseline);
+            }
+            // The library's run, watched.
+            let sockets_before = our_server_sockets(port).len();
+            let threads_before = threads_connected(&mut admin);
+            let watch = PeakSockets::start(port);
+            let lib_time = library(locks);
+            let seen = watch.stop().saturating_sub(sockets_before);
+            let idle_sessions =
+                our_server_sessions(&mut admin, port).saturating_sub(sockets_before);
+            let threads_after = threads_connected(&mut admin);
+            assert!(
+                seen <= max,
+                "{seen} connections open at once by {TASKS} tasks: more than pool_max ({max})"
+            );
+            assert!(
+                idle_sessions <= max,
+                "{idle_sessions} sessions left: more than {max}"
+            );
+            rt.block_on(async { mysql_lock::close_idle_connections(&alias).unwrap() });
+            settle(port, baseline);
+            if round % 2 == 1 {
+                raw_time = raw();
+                settle(port, baseline);
+            }
+            peak = peak.max(seen);
+            sessions_after = sessions_after.max(idle_sessions);
+            threads = (threads_before, threads_after);
+            raw_us.push(micros(raw_time) / TASKS as f64);
+            lib_us.push(micros(lib_time) / TASKS as f64);
+            lib_total.push(lib_time.as_secs_f64());
+            ratios.push(raw_time.as_secs_f64() / lib_time.as_secs_f64());
+        }
+        println!("| tasks | library total | library µs per lock | raw µs per lock ({max} connections) | × raw (median of rounds) | peak connections open (pool_max {max}) | sessions after, idle in the pool | Threads_connected before → after (whole server) |");
+        println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        println!(
+            "| {TASKS} | {:.2} s | {:.1} | {:.1} | {:.3} | {peak} | {sessions_after} | {} → {} |",
+            median(&mut lib_total),
+            median(&mut lib_us),
+            median(&mut raw_us),
+            median(&mut ratios),
+            threads.0,
+            threads.1,
+        );
+    }
+
+    /// Waits (up to 2 s) until this process has no more than `baseline`
+    /// connections to the server open: those a run closed on its runtime
+    /// may still be saying goodbye.
+    fn settle(port: u16, baseline: usize) {
+        let started = Instant::now();
+        while our_server_sockets(port).len() > baseline
+            && started.elapsed() < Duration::from_secs(2)
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 }
