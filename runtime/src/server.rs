@@ -52,6 +52,7 @@ pub(crate) enum Kill {
     /// The statement in flight (a waiting `GET_LOCK` answers NULL); the
     /// session and its locks stay. Sent to an idle session, it does
     /// nothing, not even to its next statement (measured on MariaDB 10.11).
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
     Query,
 }
 

@@ -15,9 +15,10 @@
 //! `DATABASE_URL=mysql://... cargo run --bin demo -- worker 1 wait`.
 
 use mysql_lock::mysql_lock;
-use std::io::{BufRead, BufReader};
+use mysql_lock_examples::event;
+use mysql_lock_examples::{database_url, describe, gather, now_ns, server_answers};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// What the job produces.
 struct Report {
@@ -47,7 +48,7 @@ fn nightly_report_or_skip(worker: u32, asked_at: Instant) -> Result<Report, JobE
 fn run_job(worker: u32, asked_at: Instant) -> Result<Report, JobError> {
     let held = mysql_lock::current().expect("the attribute holds the lock here");
     event(
-        worker,
+        &worker.to_string(),
         "start",
         &format!(
             "holds `{}` on connection {} after waiting {:.3} s",
@@ -57,21 +58,17 @@ fn run_job(worker: u32, asked_at: Instant) -> Result<Report, JobError> {
         ),
     );
     std::thread::sleep(Duration::from_millis(400)); // the "report"
-    event(worker, "end", "finished the report, releasing the lock");
+    event(
+        &worker.to_string(),
+        "end",
+        "finished the report, releasing the lock",
+    );
     Ok(Report { rows: 100 + worker })
 }
 
-/// Prints one timeline event: `EVENT <unix ns> <worker> <kind> <text>`.
-fn event(worker: u32, kind: &str, text: &str) {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    println!("EVENT {now} {worker} {kind} {text}");
-}
-
-fn worker(id: u32, patient: bool) -> std::process::ExitCode {
+fn worker(number: u32, patient: bool) -> std::process::ExitCode {
     let asked_at = Instant::now();
+    let id = &number.to_string();
     event(
         id,
         "ask",
@@ -82,9 +79,9 @@ fn worker(id: u32, patient: bool) -> std::process::ExitCode {
         },
     );
     let result = if patient {
-        nightly_report(id, asked_at)
+        nightly_report(number, asked_at)
     } else {
-        nightly_report_or_skip(id, asked_at)
+        nightly_report_or_skip(number, asked_at)
     };
     match result {
         Ok(report) => {
@@ -121,39 +118,11 @@ fn main() -> std::process::ExitCode {
     launch()
 }
 
-/// The URL when `DATABASE_URL` is not set: a local server, as a fresh
-/// Debian/Ubuntu `mariadb-server` (or the CI setup) offers it.
-const FALLBACK_URL: &str = "mysql://root@127.0.0.1:3306/test";
-
-/// `user@host:port/database`: never the password.
-fn describe(url: &str) -> String {
-    match mysql_lock::mysql::Opts::from_url(url) {
-        Ok(opts) => format!(
-            "{}@{}:{}/{}",
-            opts.get_user().unwrap_or(""),
-            opts.get_ip_or_hostname(),
-            opts.get_tcp_port(),
-            opts.get_db_name().unwrap_or("")
-        ),
-        Err(err) => format!("an invalid URL ({err})"),
-    }
-}
-
 /// Starts the workers, gathers their timeline, prints it in time order,
 /// and checks it.
 fn launch() -> std::process::ExitCode {
-    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| FALLBACK_URL.to_owned());
-    let reachable = mysql_lock::register(mysql_lock::DEFAULT_ALIAS, &url)
-        .and_then(|()| mysql_lock::Lock::new("nightly-report").is_held());
-    if let Err(err) = reachable {
-        eprintln!(
-            "mysql-lock demo: no usable server at {} ({err}).\n\
-             Point DATABASE_URL at a MySQL or MariaDB server, for example \
-             DATABASE_URL=mysql://user:password@host:3306/db cargo run --bin demo; \
-             on Debian/Ubuntu, `apt-get install mariadb-server` gives a local one \
-             (and .ci/run sets it up for root over TCP).",
-            describe(&url)
-        );
+    let url = database_url();
+    if !server_answers(&url, "cargo run --bin demo") {
         return std::process::ExitCode::FAILURE;
     }
     println!(
@@ -163,10 +132,7 @@ fn launch() -> std::process::ExitCode {
     println!(
         "workers 1-3 wait for the lock (timeout 5 s); worker 4 skips if it is taken (timeout 0)\n"
     );
-    let started = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
+    let started = now_ns();
     let exe = std::env::current_exe().expect("the demo's own path");
     let children: Vec<_> = (1..=4u32)
         .map(|id| {
@@ -186,77 +152,5 @@ fn launch() -> std::process::ExitCode {
                 .expect("start a worker")
         })
         .collect();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let readers: Vec<_> = children
-        .into_iter()
-        .map(|mut child| {
-            let stdout = child.stdout.take().unwrap();
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                    tx.send(line).unwrap();
-                }
-                child.wait().map(|s| s.success()).unwrap_or(false)
-            })
-        })
-        .collect();
-    drop(tx);
-    // Each worker's lines arrive through its own pipe: gather them all and
-    // print them in the order they happened, by their timestamps.
-    let mut events: Vec<(u128, u32, String, String)> = Vec::new();
-    for line in rx {
-        let mut parts = line.splitn(5, ' ');
-        let (Some("EVENT"), Some(at), Some(id), Some(kind), Some(text)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            println!("{line}");
-            continue;
-        };
-        let (Ok(at), Ok(id)) = (at.parse(), id.parse()) else {
-            println!("{line}");
-            continue;
-        };
-        events.push((at, id, kind.to_owned(), text.to_owned()));
-    }
-    events.sort_by_key(|event| event.0);
-    let mut runs: Vec<(u32, u128, u128)> = Vec::new();
-    let mut open: std::collections::HashMap<u32, u128> = Default::default();
-    let (mut ran, mut skipped) = (0, 0);
-    for (at, id, kind, text) in events {
-        println!(
-            "[{:>6.3} s] worker {id}: {text}",
-            at.saturating_sub(started) as f64 / 1e9
-        );
-        match kind.as_str() {
-            "start" => {
-                open.insert(id, at);
-            }
-            "end" => {
-                runs.push((id, open.remove(&id).unwrap_or(at), at));
-                ran += 1;
-            }
-            "skip" => skipped += 1,
-            _ => {}
-        }
-    }
-    let all_ok = readers.into_iter().all(|r| r.join().unwrap_or(false));
-    runs.sort_by_key(|r| r.1);
-    let overlap = runs.windows(2).any(|w| w[1].1 < w[0].2);
-    println!(
-        "\n{ran} workers ran the job one after another, {skipped} skipped; {}",
-        if overlap {
-            "OVERLAP: two workers ran the job at once!"
-        } else {
-            "no two ever ran it at the same time."
-        }
-    );
-    if all_ok && !overlap && ran >= 1 {
-        std::process::ExitCode::SUCCESS
-    } else {
-        std::process::ExitCode::FAILURE
-    }
+    gather(children, started)
 }
