@@ -99,7 +99,7 @@ pub(crate) fn mysql_lock(args: TokenStream, item: TokenStream) -> TokenStream {
         for args in &stack {
             errors.take(validate::check_args(args, &func.sig));
         }
-        same_templates(&stack, &func.sig.ident, &mut errors);
+        same_templates(&stack, &func.sig, &mut errors);
     }
     let well_formed = errors.is_empty();
     let shape = match &func {
@@ -120,10 +120,13 @@ pub(crate) fn mysql_lock(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Two stacked attributes with the same template on the same alias: the
 /// same arguments, formatted one after the other before the body runs,
-/// make the same name, so the second would always be `Error::Reentrant`.
+/// make the same name, so the second would always be `Error::Reentrant`
+/// (or wait for itself until its timeout, in an `async fn`).
 /// (Constant names are compared by `nesting`; a template and any other
 /// name may or may not be equal, and are left to the runtime.)
-fn same_templates(stack: &[Args], function: &Ident, errors: &mut Errors) {
+fn same_templates(stack: &[Args], sig: &Signature, errors: &mut Errors) {
+    let function = &sig.ident;
+    let again = crate::graph::taking_again(sig.asyncness.is_some());
     let alias = |args: &Args| {
         args.using
             .clone()
@@ -139,8 +142,7 @@ fn same_templates(stack: &[Args], function: &Ident, errors: &mut Errors) {
         if repeated {
             let message = format!(
                 "`{function}` takes lock {:?} twice: both #[mysql_lock] format the name from \
-                 the same arguments, so the second would fail at run time with \
-                 `Error::Reentrant`; remove one of them",
+                 the same arguments, so the second {again}; remove one of them",
                 args.name_lit.value()
             );
             errors.push(syn::Error::new_spanned(&args.name_lit, message));
@@ -209,15 +211,20 @@ fn gen_function(stack: &[Args], func: LockedFn, shape: &Shape) -> TokenStream {
     // A `return;` returns `()`, never a `Result`: in the function's own
     // block, the compiler says so as it does for a plain function (in a
     // closure, it could not name the return type).
-    let body = if is_track_caller(&attrs) || shape.bare_return {
+    // An `async fn` runs its body as an `async move` block instead of a
+    // closure; `#[track_caller]` does nothing on an `async fn`, so only a
+    // `return;` keeps its statements in the function.
+    let is_async = sig.asyncness.is_some();
+    let body = if (!is_async && is_track_caller(&attrs)) || shape.bare_return {
         let take_locks = stack
             .iter()
             .map(|args| gen_take_lock(args, &names, &at_return_type, &sig));
         quote!(#items #(#take_locks)* #stmts)
     } else {
-        // The first lock's closure takes the second, and so on: each is
-        // released after the body and the locks taken after it.
-        let mut body = quote!(#items #stmts);
+        // The first lock's closure (or async block) takes the second, and
+        // so on: each is released after the body and the locks taken
+        // after it.
+        let mut body = (items, stmts);
         for args in stack.iter().rev() {
             let take_lock = gen_take_lock(args, &names, &at_return_type, &sig);
             let run = gen_run(
@@ -226,10 +233,11 @@ fn gen_function(stack: &[Args], func: LockedFn, shape: &Shape) -> TokenStream {
                 &at_return_type,
                 body,
                 brace_token.span.close(),
+                is_async,
             );
-            body = quote!(#take_lock #run);
+            body = (TokenStream::new(), quote!(#take_lock #run));
         }
-        body
+        body.1
     };
     let mut block = Group::new(Delimiter::Brace, quote!(#(#inner_attrs)* #body));
     block.set_span(brace_span);
@@ -277,6 +285,7 @@ fn gen_take_lock(
         returns,
         guard,
         from,
+        ..
     } = names;
     let private = Ident::new("__mysql_lock_private", site);
     let lock_static = Ident::new("__MYSQL_LOCK", site);
@@ -291,12 +300,48 @@ fn gen_take_lock(
         names,
     );
     let from_path = at_return_type.cover(quote!(::core::convert::From::from));
-    let lock_ref = match &args.template {
-        Some(template) => {
+    let named = Ident::new("__mysql_lock_named", site);
+    // An `async fn` binds the formatted name's lock before the `.await`:
+    // what its future holds across it is then a `Lock` (`Send`), never the
+    // formatting's temporaries.
+    let (name_lock, lock_ref) = match (&args.template, sig.asyncness) {
+        (Some(template), Some(_)) => {
             let name = template::format_call(template, &args.name_lit, sig);
-            quote_spanned!(site=> &#lock_static.with_name(#name))
+            (
+                quote_spanned!(site=> let #named = #lock_static.with_name(#name);),
+                quote_spanned!(site=> &#named),
+            )
         }
-        None => quote_spanned!(site=> &#lock_static),
+        (Some(template), None) => {
+            let name = template::format_call(template, &args.name_lit, sig);
+            (
+                TokenStream::new(),
+                quote_spanned!(site=> &#lock_static.with_name(#name)),
+            )
+        }
+        (None, _) => (TokenStream::new(), quote_spanned!(site=> &#lock_static)),
+    };
+    let (acquire, acquire_or_skip, wait) = match sig.asyncness {
+        // The async entry points, called at the `async` keyword: without
+        // the feature `async`, their fallbacks' unmet bound is reported
+        // there, once per function.
+        Some(token) => {
+            let at = site.located_at(token.span);
+            (
+                quote_spanned!(at=> #private::acquire_async),
+                quote_spanned!(at=> #private::acquire_or_skip_async),
+                quote_spanned!(site=> .await),
+            )
+        }
+        None => (
+            quote_spanned!(site=> #private::acquire),
+            quote_spanned!(site=> #private::acquire_or_skip),
+            TokenStream::new(),
+        ),
+    };
+    let lock_ref = match sig.asyncness {
+        Some(token) => respan(lock_ref, site.located_at(token.span)),
+        None => lock_ref,
     };
     let take = if args.skip.is_some() {
         // At the return type: when it is an alias of a `Result` of
@@ -306,7 +351,7 @@ fn gen_take_lock(
             ::core::option::Option::None
         )));
         quote_spanned! {site=>
-            match #private::acquire_or_skip(#lock_ref) {
+            match #acquire_or_skip(#lock_ref)#wait {
                 ::core::result::Result::Ok(::core::option::Option::Some(#acquired)) => #acquired,
                 ::core::result::Result::Ok(::core::option::Option::None) => return #skipped,
                 ::core::result::Result::Err(#error) => return #lock_failed,
@@ -314,7 +359,7 @@ fn gen_take_lock(
         }
     } else {
         quote_spanned! {site=>
-            match #private::acquire(#lock_ref) {
+            match #acquire(#lock_ref)#wait {
                 ::core::result::Result::Ok(#acquired) => #acquired,
                 ::core::result::Result::Err(#error) => return #lock_failed,
             }
@@ -328,6 +373,7 @@ fn gen_take_lock(
             use #krate::__private as #private;
             static #lock_static: #private::LazyLock<#private::Lock> =
                 #private::LazyLock::new(|| #lock);
+            #name_lock
             #take
         };
     }
@@ -364,7 +410,8 @@ fn gen_lock(args: &Args) -> TokenStream {
 }
 
 /// `run(returns, guard, move || { statements }, from)`, the tail
-/// expression of the function.
+/// expression of the function; for an `async fn`,
+/// `run_async(returns, guard, async move { statements }, from).await`.
 ///
 /// The closure's block is located at the function's closing brace, so
 /// that an error about the body's value (a missing final `Ok(..)`) points
@@ -375,19 +422,43 @@ fn gen_run(
     args: &Args,
     names: &Names,
     at_return_type: &ReturnTypeSpans,
-    stmts: TokenStream,
+    (items, stmts): (TokenStream, TokenStream),
     close_brace: Span,
+    is_async: bool,
 ) -> TokenStream {
     let krate = &args.krate;
     let Names { guard, from, .. } = names;
     let body_span = Span::mixed_site().located_at(close_brace);
-    let mut block = Group::new(Delimiter::Brace, stmts);
-    block.set_span(body_span);
-    at_return_type.call(
-        quote!(#krate::__private::run),
-        &quote_spanned!(body_span=> #guard, move || #block, #from),
-        names,
-    )
+    if is_async {
+        // The block's first statement (after the items, which run
+        // nothing) is a `return` that types it (see
+        // `__private::body_returns`).
+        let Names { returns, .. } = names;
+        let never = Ident::new("__mysql_lock_never", Span::mixed_site());
+        let typed = quote_spanned! {body_span=>
+            if let ::core::option::Option::Some(#never) =
+                #krate::__private::body_returns(#returns)
+            {
+                return #never;
+            }
+        };
+        let mut block = Group::new(Delimiter::Brace, quote!(#items #typed #stmts));
+        block.set_span(body_span);
+        let run = at_return_type.call(
+            quote!(#krate::__private::run_async),
+            &quote_spanned!(body_span=> #guard, async move #block, #from),
+            names,
+        );
+        quote_spanned!(body_span=> #run.await)
+    } else {
+        let mut block = Group::new(Delimiter::Brace, quote!(#items #stmts));
+        block.set_span(body_span);
+        at_return_type.call(
+            quote!(#krate::__private::run),
+            &quote_spanned!(body_span=> #guard, move || #block, #from),
+            names,
+        )
+    }
 }
 
 /// Spans with the expansion's hygiene (so that lints treat the code as the
@@ -779,6 +850,163 @@ mod tests {
         assert!(error.mac.tokens.to_string().contains("must not be empty"));
     }
 
+    /// The `async move` block that `run_async(..).await` is given, from
+    /// the tail of `stmts`.
+    fn run_async_block(stmts: &[Stmt]) -> Option<&Block> {
+        let Some(Stmt::Expr(Expr::Await(awaited), None)) = stmts.last() else {
+            return None;
+        };
+        let Expr::Call(run) = &*awaited.base else {
+            return None;
+        };
+        if !is_call_of(run, "run_async") {
+            return None;
+        }
+        run.args.iter().find_map(|arg| match arg {
+            Expr::Async(block) => {
+                assert!(block.capture.is_some(), "an `async move` block");
+                Some(&block.block)
+            }
+            _ => None,
+        })
+    }
+
+    /// `if let Some(never) = body_returns(returns) { return never; }`.
+    fn is_typing_return(expr: &syn::ExprIf) -> bool {
+        let Expr::Let(test) = &*expr.cond else {
+            return false;
+        };
+        let Expr::Call(call) = &*test.expr else {
+            return false;
+        };
+        is_call_of(call, "body_returns")
+            && matches!(expr.then_branch.stmts.as_slice(), [Stmt::Expr(Expr::Return(_), _)])
+    }
+
+    /// The calls awaited in `block`, outside nested async blocks: their
+    /// paths' last segment (`acquire_async`, `run_async`).
+    fn awaited(block: &Block) -> Vec<String> {
+        #[derive(Default)]
+        struct Awaits(Vec<String>);
+        impl Visit<'_> for Awaits {
+            fn visit_expr_await(&mut self, awaited: &syn::ExprAwait) {
+                if let Expr::Call(call) = &*awaited.base {
+                    if let Expr::Path(path) = &*call.func {
+                        let last = path.path.segments.last().expect("a segment");
+                        self.0.push(last.ident.to_string());
+                    }
+                }
+                syn::visit::visit_expr_await(self, awaited);
+            }
+            fn visit_expr_async(&mut self, _: &syn::ExprAsync) {}
+        }
+        let mut awaits = Awaits::default();
+        awaits.visit_block(block);
+        awaits.0
+    }
+
+    #[test]
+    fn async_fn_awaits_the_lock_then_runs_the_body_in_an_async_block() {
+        let item = quote! {
+            /// Docs.
+            pub async fn job<T: Send>(&self, t: T) -> Result<T, E> where T: Clone {
+                #![allow(unused)]
+                use std::fmt;
+                step().await?;
+                Ok(t)
+            }
+        };
+        let written: ItemFn = syn::parse2(item.clone()).expect("a function");
+        let out = expand(quote!(name = "job", timeout = 2), item);
+        assert_eq!(
+            out.sig.to_token_stream().to_string(),
+            written.sig.to_token_stream().to_string()
+        );
+        assert!(out.sig.asyncness.is_some());
+        let stmts = &out.block.stmts;
+        assert!(stmts[..stmts.len() - 1]
+            .iter()
+            .all(|stmt| matches!(stmt, Stmt::Local(_))));
+        assert_eq!(locks(&out.block), ["\"job\".timeout"]);
+        // The lock is awaited, then the body's block given to `run_async`,
+        // awaited as the function's tail; no closure, no blocking call.
+        assert_eq!(awaited(&out.block), ["acquire_async", "run_async"]);
+        assert!(run_closure(stmts).is_none());
+        let text = out.block.to_token_stream().to_string();
+        assert!(!text.contains(":: acquire ("), "{text}");
+        assert!(!text.contains(":: run ("), "{text}");
+        let body = run_async_block(stmts).expect("run_async");
+        let kinds: Vec<&str> = body
+            .stmts
+            .iter()
+            .map(|stmt| match stmt {
+                Stmt::Item(Item::Use(_)) => "use",
+                Stmt::Expr(Expr::If(typed), None) if is_typing_return(typed) => "typed",
+                Stmt::Expr(Expr::Try(_), Some(_)) => "try",
+                Stmt::Expr(_, None) => "tail",
+                _ => "other",
+            })
+            .collect();
+        // The items first, then the `return` that gives the block the
+        // function's return type, then the statements.
+        assert_eq!(kinds, ["use", "typed", "try", "tail"]);
+    }
+
+    #[test]
+    fn async_fn_stacked_skip_and_templates() {
+        let out = expand(
+            quote!(name = "a:{id}"),
+            quote!(
+                #[mysql_lock(name = "b", if_busy = "skip")]
+                #[track_caller]
+                async fn job(id: u64) -> Result<Option<u64>, E> {
+                    Ok(Some(id))
+                }
+            ),
+        );
+        assert_eq!(locks(&out.block), ["\"a:{id}\"", "\"b\".timeout"]);
+        // The formatted name's lock is bound before the `.await`, so that
+        // the future holds no formatting temporaries across it.
+        let text = out.block.to_token_stream().to_string();
+        assert!(
+            text.contains(
+                "let __mysql_lock_named = __MYSQL_LOCK . with_name (:: std :: format ! \
+                 (\"a:{}\" , & id)) ;"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("acquire_async (& __mysql_lock_named) . await"), "{text}");
+        // `#[track_caller]` does nothing on an async fn: the body still
+        // runs in the async block of the first lock, which takes the
+        // second, with `if_busy = "skip"`, and awaits it.
+        let outer = run_async_block(&out.block.stmts).expect("a");
+        assert_eq!(awaited(outer), ["acquire_or_skip_async", "run_async"]);
+        let inner = run_async_block(&outer.stmts).expect("b");
+        let [Stmt::Expr(Expr::If(typed), None), Stmt::Expr(Expr::Call(_), None)] =
+            inner.stmts.as_slice()
+        else {
+            panic!("{}", inner.to_token_stream());
+        };
+        assert!(is_typing_return(typed));
+    }
+
+    #[test]
+    fn async_fn_with_a_bare_return_keeps_its_statements() {
+        let out = expand(
+            quote!(name = "job"),
+            quote!(
+                async fn job(x: bool) -> Result<(), E> {
+                    if x {
+                        return;
+                    }
+                    Ok(())
+                }
+            ),
+        );
+        assert!(run_async_block(&out.block.stmts).is_none());
+        assert_eq!(awaited(&out.block), ["acquire_async"]);
+    }
+
     #[test]
     fn on_error_the_item_is_kept_as_written() {
         let item = quote!(
@@ -792,7 +1020,9 @@ mod tests {
         };
         assert!(func.sig.asyncness.is_some());
         assert!(run_closure(&func.block.stmts).is_none());
-        assert_eq!(errors.len(), 3);
+        assert!(run_async_block(&func.block.stmts).is_none());
+        // No name, and a negative timeout.
+        assert_eq!(errors.len(), 2);
         assert!(errors.iter().all(|item| matches!(item,
             Item::Macro(mac) if mac.mac.path.segments.last().is_some_and(|last| last.ident == "compile_error"))));
 

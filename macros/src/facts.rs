@@ -12,6 +12,10 @@ pub(crate) struct FnFacts {
     /// The locks of its `#[mysql_lock]` attributes, held while it runs.
     pub(crate) locks: Vec<AttrLock>,
     pub(crate) body: BodyFacts,
+    /// An `async fn`: a call runs its body only when awaited, and its
+    /// locks are async locks (held by a connection of their own, which
+    /// the same task taking them again waits for).
+    pub(crate) is_async: bool,
 }
 
 impl FnFacts {
@@ -48,8 +52,8 @@ pub(crate) struct BodyFacts {
     pub(crate) bare_return: bool,
 }
 
-/// `Lock::new("name")...acquire()` (or `.try_acquire()`), possibly with
-/// `.using("alias")` in between.
+/// `Lock::new("name")...acquire()` (or `.try_acquire()`, or their async
+/// forms awaited), possibly with `.using("alias")` in between.
 #[derive(Clone)]
 pub(crate) struct LockNew {
     /// `None` when the alias is not a literal, or the name is invalid:
@@ -61,6 +65,8 @@ pub(crate) struct LockNew {
     /// timeout (`.try_acquire()`, or a zero timeout, never waits, so takes
     /// no part in lock-order inversions).
     pub(crate) waits: bool,
+    /// `.acquire_async().await` (or `.try_acquire_async().await`).
+    pub(crate) is_async: bool,
 }
 
 /// A lock taken by hand and certainly held while some calls are made.
@@ -69,6 +75,8 @@ pub(crate) struct Hold {
     /// The `Lock::new(..)` call, for errors.
     pub(crate) at: TokenStream,
     pub(crate) waits: bool,
+    /// Taken by `.acquire_async().await`.
+    pub(crate) is_async: bool,
     /// What runs while it is held.
     pub(crate) calls: Vec<Call>,
     pub(crate) lock_news: Vec<LockNew>,
@@ -79,6 +87,11 @@ pub(crate) struct Call {
     pub(crate) callee: Callee,
     /// The callee as written (`f`, `Self::f`, `self.f`), for errors.
     pub(crate) at: TokenStream,
+    /// The call is awaited where it is made (`f(..).await`): only then
+    /// does an `async fn` callee run, here, while the caller's locks are
+    /// held (a future made and handed on, to `spawn` or anything else,
+    /// runs elsewhere, later, or never).
+    pub(crate) awaited: bool,
 }
 
 #[derive(Clone)]

@@ -1,6 +1,7 @@
 //! The graph of direct calls between the functions a macro can see, and
 //! what it shows: a lock taken again by a function that its holder reaches
-//! (re-entrance, which fails at run time with `Error::Reentrant`), and the
+//! (re-entrance, which fails at run time with `Error::Reentrant`, or, with
+//! async locks, waits for itself until its timeout), and the
 //! order in which locks are taken (for lock-order inversions).
 //!
 //! A node is a function: a free function or a method of the module, or a
@@ -36,6 +37,9 @@ pub(crate) struct Node {
     /// Its locks are taken in the order of `locks` (stacked attributes
     /// expanded together: not when one goes by another name).
     in_order: bool,
+    /// An `async fn` (a call runs it only when awaited), or a lock held by
+    /// hand that was taken by `.acquire_async().await`.
+    is_async: bool,
     /// `Lock::new` calls whose lock is known.
     lock_news: Vec<KnownLockNew>,
     /// Resolved calls.
@@ -58,6 +62,8 @@ struct KnownLockNew {
     at: TokenStream,
     /// `.acquire()`, not `.try_acquire()`.
     waits: bool,
+    /// `.acquire_async().await`.
+    is_async: bool,
 }
 
 /// A call resolved to a function of the graph.
@@ -65,6 +71,8 @@ struct Edge {
     target: NodeId,
     /// The callee as written, for errors.
     at: TokenStream,
+    /// Awaited where it is made (see `Call::awaited`).
+    awaited: bool,
 }
 
 /// Calls of one function, to be resolved in its scope.
@@ -135,6 +143,7 @@ impl Graph {
             locks: Vec::new(),
             hold: false,
             in_order: false,
+            is_async: false,
             lock_news: Vec::new(),
             calls: Vec::new(),
         });
@@ -142,10 +151,16 @@ impl Graph {
     }
 
     fn fill(&mut self, id: NodeId, facts: FnFacts, display: String, scope: Scope) {
-        let FnFacts { locks, body, .. } = facts;
+        let FnFacts {
+            locks,
+            body,
+            is_async,
+            ..
+        } = facts;
         let owner = self.nodes[id].owner;
         let node = &mut self.nodes[id];
         node.display = display.clone();
+        node.is_async = is_async;
         node.in_order = locks.iter().all(|taken| taken.by_own_name);
         node.locks = locks
             .into_iter()
@@ -186,6 +201,7 @@ impl Graph {
             let node = &mut self.nodes[node_id];
             node.display = display.clone();
             node.hold = true;
+            node.is_async = hold.is_async;
             node.locks = vec![Held {
                 lock: hold.lock,
                 waits: hold.waits,
@@ -215,6 +231,7 @@ impl Graph {
                     Some(Edge {
                         target: resolve(&call.callee, &scope, items)?,
                         at: call.at,
+                        awaited: call.awaited,
                     })
                 })
                 .collect();
@@ -290,6 +307,11 @@ impl Graph {
                 });
             }
             for (index, edge) in node.calls.iter().enumerate() {
+                // An `async fn` called runs nothing until its future is
+                // awaited: here only when awaited at once.
+                if self.nodes[edge.target].is_async && !edge.awaited {
+                    continue;
+                }
                 let mut next = path.clone();
                 next.push(edge.target);
                 let locks = &self.nodes[edge.target].locks;
@@ -347,38 +369,57 @@ impl Graph {
         let path = &step.path;
         let holder = &self.nodes[path[0]].display;
         let chain = self.chain(path);
+        let last = &self.nodes[path[path.len() - 1]];
+        // Async on either side: the lock is held by a connection of its
+        // own, which no thread or task session knows.
+        let is_async = self.nodes[path[0]].is_async
+            || match step.site {
+                Site::LockNew(index) => last.lock_news.get(index).is_some_and(|new| new.is_async),
+                Site::Call(_) | Site::Attr(_) => last.is_async,
+            };
+        let again = taking_again(is_async);
         let message = match step.site {
             Site::LockNew(_) | Site::Attr(_) if path.len() == 1 => format!(
                 "`{holder}` already holds lock {lock} here (its #[mysql_lock]): acquiring it again \
-                 would fail at run time with `Error::Reentrant`; this code already runs under the \
-                 lock, so remove this `Lock`, or give one of the two another name"
+                 {again}; this code already runs under the lock, so remove this `Lock`, or give \
+                 one of the two another name"
             ),
             Site::LockNew(_) | Site::Attr(_) => format!(
                 "lock {lock} is taken again here, while `{holder}` holds it: {chain} reaches this \
-                 `Lock`, and acquiring it would fail at run time with `Error::Reentrant`; don't \
-                 take the lock again on this path, or give one of the two another name"
+                 `Lock`, and acquiring it {again}; don't take the lock again on this path, or \
+                 give one of the two another name"
             ),
             Site::Call(_) if path.len() == 2 && path[1] == path[0] => format!(
-                "`{holder}` calls itself while holding lock {lock}: the inner call would \
-                 fail at run time with `Error::Reentrant`; put the recursive work in a \
-                 function without #[mysql_lock] and call that one"
+                "`{holder}` calls itself while holding lock {lock}: the inner call {again}; put \
+                 the recursive work in a function without #[mysql_lock] and call that one"
             ),
             Site::Call(_) if path[path.len() - 1] == path[0] => format!(
-                "this call re-enters `{holder}` while it holds lock {lock} ({chain}): it would \
-                 fail at run time with `Error::Reentrant`; call a function without \
-                 #[mysql_lock] here, or break the cycle"
+                "this call re-enters `{holder}` while it holds lock {lock} ({chain}): it {again}; \
+                 call a function without #[mysql_lock] here, or break the cycle"
             ),
             Site::Call(_) => {
-                let taker = &self.nodes[path[path.len() - 1]].display;
+                let taker = &last.display;
                 format!(
                     "`{taker}` takes lock {lock}, which `{holder}` already holds when it calls \
-                     `{taker}` ({chain}): the call would fail at run time with \
-                     `Error::Reentrant`; call a function without #[mysql_lock] here, or give \
-                     the two locks different names"
+                     `{taker}` ({chain}): the call {again}; call a function without \
+                     #[mysql_lock] here, or give the two locks different names"
                 )
             }
         };
         syn::Error::new_spanned(&step.at, message)
+    }
+}
+
+/// What taking a held lock again does at run time: a sync lock knows its
+/// thread, and refuses at once; an async lock is held by a connection of
+/// its own, which the same task asking again waits for.
+pub(crate) fn taking_again(is_async: bool) -> &'static str {
+    if is_async {
+        "would wait for itself until its timeout, and fail with `Error::Timeout` (an async \
+         lock is held by a connection of its own: the same task taking it again is another \
+         holder)"
+    } else {
+        "would fail at run time with `Error::Reentrant`"
     }
 }
 
@@ -391,6 +432,7 @@ fn known(lock_news: Vec<LockNew>) -> Vec<KnownLockNew> {
                 lock: new.lock?,
                 at: new.at,
                 waits: new.waits,
+                is_async: new.is_async,
             })
         })
         .collect()

@@ -182,13 +182,26 @@ impl Builders<'_> {
     }
 }
 
-/// `.acquire()` or `.try_acquire()` on builder calls: the receiver's
-/// chain, and whether the call may wait (`acquire`).
+/// `.acquire()` or `.try_acquire()` (or `.acquire_async()`,
+/// `.try_acquire_async()`) on builder calls: the receiver's chain, and
+/// whether the call may wait (`acquire`, `acquire_async`).
 pub(crate) fn acquire_call(call: &ExprMethodCall) -> Option<(Builders<'_>, bool)> {
-    if !(call.method == "acquire" || call.method == "try_acquire") || !call.args.is_empty() {
+    let method = call.method.to_string();
+    let waits = match method.as_str() {
+        "acquire" | "acquire_async" => true,
+        "try_acquire" | "try_acquire_async" => false,
+        _ => return None,
+    };
+    if !call.args.is_empty() {
         return None;
     }
-    Some((builders(&call.receiver)?, call.method == "acquire"))
+    Some((builders(&call.receiver)?, waits))
+}
+
+/// Whether `call` is one of the async acquiring methods, which take the
+/// lock only when their future is awaited.
+pub(crate) fn is_async_acquire(call: &ExprMethodCall) -> bool {
+    call.method == "acquire_async" || call.method == "try_acquire_async"
 }
 
 /// A string literal, or a `String` made of one: `"name"`,

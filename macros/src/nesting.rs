@@ -11,7 +11,8 @@
 //! `f(..)` may be a free function (when this one is associated), and
 //! `self.f(..)` an inherent method (when this one implements a trait).
 //!
-//! Each would fail at run time with `Error::Reentrant`. Locks are compared
+//! Each would fail at run time with `Error::Reentrant` (in an `async fn`,
+//! wait for itself until its timeout). Locks are compared
 //! as the server compares them (see `locks`). What crosses to other
 //! functions, and locks held by hand, are for the module attribute
 //! (`jobs`), which sees them all.
@@ -43,6 +44,8 @@ pub(crate) fn check(stack: &[Args], func: &LockedFn, errors: &mut Errors) -> Sha
         return Shape::default();
     };
     let name = &func.sig.ident;
+    let is_async = func.sig.asyncness.is_some();
+    let again = crate::graph::taking_again(is_async);
 
     // Stacked attributes: every lock is held for the whole body.
     let mut held: Vec<AttrLock> = Vec::new();
@@ -55,8 +58,8 @@ pub(crate) fn check(stack: &[Args], func: &LockedFn, errors: &mut Errors) -> Sha
         let lock = &taken.lock;
         if held.iter().any(|other| other.lock.id == lock.id) {
             let message = format!(
-                "`{name}` takes lock {} twice: the second #[mysql_lock] would fail at run time \
-                 with `Error::Reentrant`; remove one of them",
+                "`{name}` takes lock {} twice: the second #[mysql_lock] {again}; remove one of \
+                 them",
                 lock.describe()
             );
             errors.push(syn::Error::new_spanned(&args.name_lit, message));
@@ -77,6 +80,7 @@ pub(crate) fn check(stack: &[Args], func: &LockedFn, errors: &mut Errors) -> Sha
         ident: name.clone(),
         locks: held,
         body: facts,
+        is_async,
     };
 
     // Declared inside, with the same lock: an error whether called or not.
@@ -89,11 +93,12 @@ pub(crate) fn check(stack: &[Args], func: &LockedFn, errors: &mut Errors) -> Sha
                 .any(|outer| outer.lock.id == taken.lock.id)
             {
                 declared_inside.push(nested.ident.to_string());
+                let again = crate::graph::taking_again(is_async || nested.is_async);
                 let message = format!(
                     "`{inner}` takes lock {lock}, but it is declared inside `{name}`, which \
-                     holds {lock} while it runs: calling `{inner}` from `{name}` would fail at run \
-                     time with `Error::Reentrant`; remove this #[mysql_lock] (the lock is \
-                     already held), or give one of the two locks another name",
+                     holds {lock} while it runs: calling `{inner}` from `{name}` {again}; remove \
+                     this #[mysql_lock] (the lock is already held), or give one of the two locks \
+                     another name",
                     inner = nested.ident,
                     lock = taken.lock.describe(),
                 );

@@ -36,7 +36,7 @@ use syn::{
 };
 
 use crate::facts::{BodyFacts, Call, Callee, FnFacts, Hold, LockNew};
-use crate::lock_chain::{acquire_call, builders, Builders, LockPaths, LockSpec};
+use crate::lock_chain::{acquire_call, builders, is_async_acquire, Builders, LockPaths, LockSpec};
 use crate::locks::{self, AttrNames, LockName};
 use crate::scopes::{simple_binding, Binding, ClosureFacts, Scope, Scopes};
 use crate::syntax::{expr_attrs, has_cfg, is_self, item_attrs, peel, segment_names, type_name};
@@ -62,6 +62,7 @@ pub(crate) fn function(
         ident: sig.ident.clone(),
         locks: locks::attr_locks_named(attrs, &cx.attrs),
         body: body(sig, stmts, cx),
+        is_async: sig.asyncness.is_some(),
     }
 }
 
@@ -74,6 +75,8 @@ pub(crate) fn body(sig: &Signature, stmts: &[Stmt], cx: &Context) -> BodyFacts {
         in_closure: 0,
         open_holds: Vec::new(),
         consumed: HashSet::new(),
+        awaited_calls: HashSet::new(),
+        awaited_methods: HashSet::new(),
     };
     for input in &sig.inputs {
         if let FnArg::Typed(typed) = input {
@@ -106,6 +109,11 @@ struct Scanner {
     /// Lazy adaptor calls whose chain is consumed where it stands (see
     /// `LAZY_METHODS`).
     consumed: HashSet<*const ExprMethodCall>,
+    /// Calls awaited where they are made (`f(..).await`, `self.f(..).await`,
+    /// `lock.acquire_async().await`): the only ones whose future certainly
+    /// runs here.
+    awaited_calls: HashSet<*const ExprCall>,
+    awaited_methods: HashSet<*const ExprMethodCall>,
 }
 
 struct OpenHold {
@@ -246,7 +254,8 @@ impl Scanner {
     /// An argument of a call that runs the closures it is given.
     fn visit_running(&mut self, arg: &Expr) {
         match peel_refs(arg) {
-            Expr::Closure(closure) => self.run_closure(closure),
+            // An async closure called makes a future, which may never run.
+            Expr::Closure(closure) if closure.asyncness.is_none() => self.run_closure(closure),
             Expr::Path(path) if path.qself.is_none() && path.path.get_ident().is_some() => {
                 let name = path.path.segments[0].ident.to_string();
                 if let Some(Binding::Closure(closure)) = self.binding(&name) {
@@ -298,7 +307,7 @@ impl Scanner {
 
     /// The lock certainly held after `init` is bound to a name:
     /// `Lock::new("x")...acquire()?`, `.unwrap()` or `.expect(..)`.
-    fn guard_of(&self, init: &Expr) -> Option<(LockName, LockSpec)> {
+    fn guard_of(&self, init: &Expr) -> Option<(LockName, LockSpec, bool)> {
         let acquired = match peel(init) {
             Expr::Try(try_expr) => &try_expr.expr,
             Expr::MethodCall(call) if call.method == "unwrap" || call.method == "expect" => {
@@ -306,16 +315,24 @@ impl Scanner {
             }
             _ => return None,
         };
+        // `.acquire_async().await?`: the future awaited.
+        let acquired = match peel(acquired) {
+            Expr::Await(awaited) => &awaited.base,
+            other => other,
+        };
         let Expr::MethodCall(call) = peel(acquired) else {
             return None;
         };
         let (chain, may_wait) = acquire_call(call)?;
+        if is_async_acquire(call) && !self.awaited_methods.contains(&std::ptr::addr_of!(*call)) {
+            return None;
+        }
         if !may_wait {
             // `try_acquire` may hold nothing.
             return None;
         }
         let spec = self.spec(&chain)?;
-        Some((spec_lock(&spec)?, spec))
+        Some((spec_lock(&spec)?, spec, is_async_acquire(call)))
     }
 
     /// A call of `path`, unless a binding or a `use` in scope may make it
@@ -429,7 +446,11 @@ impl<'ast> Visit<'ast> for Scanner {
                 .and_then(|chain| Some((self.spec(&chain)?, chain)));
             if let (Some(_), Expr::Closure(closure)) = (name, value) {
                 let facts = self.stored_closure(|this| this.run_closure(closure));
-                binding = Binding::Closure(Rc::new(facts));
+                // An async closure's call only makes a future: what it
+                // does is never counted (as an async block's).
+                if closure.asyncness.is_none() {
+                    binding = Binding::Closure(Rc::new(facts));
+                }
             } else if let Some((spec, chain)) = lock {
                 self.visit_chain_args(&chain);
                 if !matches!(chain.root, Expr::Call(_)) {
@@ -449,11 +470,12 @@ impl<'ast> Visit<'ast> for Scanner {
         self.bind(&local.pat);
         if let Some(name) = name {
             let name = name.to_string();
-            if let Some((lock, spec)) = guard {
+            if let Some((lock, spec, is_async)) = guard {
                 self.facts.holds.push(Hold {
                     lock,
                     at: spec.at,
                     waits: !spec.zero_timeout,
+                    is_async,
                     calls: Vec::new(),
                     lock_news: Vec::new(),
                 });
@@ -472,8 +494,30 @@ impl<'ast> Visit<'ast> for Scanner {
         self.stored_closure(|this| this.run_closure(closure));
     }
 
+    fn visit_expr_await(&mut self, expr: &'ast syn::ExprAwait) {
+        match peel(&expr.base) {
+            // `async { .. }.await`: runs here, now; a `return` in it
+            // leaves the block.
+            Expr::Async(block) if !has_cfg(&block.attrs) => {
+                self.in_closure += 1;
+                self.visit_block(&block.block);
+                self.in_closure -= 1;
+                return;
+            }
+            Expr::Call(call) => {
+                self.awaited_calls.insert(std::ptr::addr_of!(*call));
+            }
+            Expr::MethodCall(call) => {
+                self.awaited_methods.insert(std::ptr::addr_of!(*call));
+            }
+            _ => {}
+        }
+        visit::visit_expr_await(self, expr);
+    }
+
     fn visit_expr_async(&mut self, block: &'ast ExprAsync) {
-        // Runs when polled, maybe elsewhere.
+        // Not awaited where it is made (see `visit_expr_await`): runs when
+        // polled, maybe elsewhere, maybe never.
         self.stored_closure(|this| {
             this.in_closure += 1;
             this.visit_block(&block.block);
@@ -591,7 +635,7 @@ impl<'ast> Visit<'ast> for Scanner {
 
     fn visit_expr_call(&mut self, call: &'ast ExprCall) {
         let path = match peel(&call.func) {
-            Expr::Closure(closure) => {
+            Expr::Closure(closure) if closure.asyncness.is_none() => {
                 // Called at once.
                 self.run_closure(closure);
                 return self.visit_args(&call.args, false);
@@ -605,9 +649,11 @@ impl<'ast> Visit<'ast> for Scanner {
         }
         let last = path.path.segments.last().map(|last| last.ident.to_string());
         if let Some(callee) = self.callee(path) {
+            let awaited = self.awaited_calls.contains(&std::ptr::addr_of!(*call));
             self.record_call(Call {
                 callee,
                 at: path.to_token_stream(),
+                awaited,
             });
         }
         // `thread::scope` and `catch_unwind` call their closure at once;
@@ -617,7 +663,11 @@ impl<'ast> Visit<'ast> for Scanner {
     }
 
     fn visit_expr_method_call(&mut self, call: &'ast ExprMethodCall) {
-        if let Some((chain, may_wait)) = acquire_call(call) {
+        let awaited = self.awaited_methods.contains(&std::ptr::addr_of!(*call));
+        let is_async = is_async_acquire(call);
+        // An async acquire takes the lock only when its future is awaited.
+        let acquired = acquire_call(call).filter(|_| awaited || !is_async);
+        if let Some((chain, may_wait)) = acquired {
             if let Some(spec) = self.spec(&chain) {
                 // Where it is taken: `Lock::new(..)` in a chain, the
                 // acquiring call on a binding.
@@ -633,6 +683,7 @@ impl<'ast> Visit<'ast> for Scanner {
                     lock: spec_lock(&spec),
                     at,
                     waits: may_wait && !spec.zero_timeout,
+                    is_async,
                 });
                 self.visit_chain_args(&chain);
                 if !matches!(chain.root, Expr::Call(_)) {
@@ -646,6 +697,7 @@ impl<'ast> Visit<'ast> for Scanner {
             self.record_call(Call {
                 callee: Callee::SelfMethod(call.method.to_string()),
                 at: quote!(#receiver #dot #method),
+                awaited,
             });
         }
         let method = call.method.to_string();
@@ -1074,6 +1126,53 @@ mod tests {
                 "in_scope",
             ]
         );
+    }
+
+    #[test]
+    fn awaits_count_where_the_future_certainly_runs() {
+        let facts = facts(quote! {
+            a().await;
+            b();
+            self.c().await?;
+            tokio::spawn(d());
+            async { e().await }.await;
+            let fut = async { f().await };
+            let g = async || h().await;
+            g().await;
+            (async || i().await)().await;
+            items.iter().map(async |x| j(x).await).count();
+            Lock::new("x").acquire_async().await?;
+            let later = Lock::new("y").acquire_async();
+            let guard = Lock::new("z").acquire_async().await?;
+            under_z().await;
+        });
+        let calls: Vec<(String, bool)> = callees(&facts.calls)
+            .into_iter()
+            .zip(facts.calls.iter().map(|call| call.awaited))
+            .collect();
+        let expected = [
+            ("a", true),
+            ("b", false),
+            ("self.c", true),
+            ("tokio::spawn", false),
+            ("d", false),
+            ("e", true),
+            ("under_z", true),
+        ];
+        assert_eq!(
+            calls,
+            expected.map(|(name, awaited)| (name.to_owned(), awaited))
+        );
+        assert_eq!(
+            names(&facts),
+            [Some("\"x\"".to_owned()), Some("\"z\"".to_owned())]
+        );
+        assert!(facts.lock_news.iter().all(|new| new.is_async));
+        let [hold] = facts.holds.as_slice() else {
+            panic!("one lock held by hand");
+        };
+        assert!(hold.is_async);
+        assert_eq!(callees(&hold.calls), ["under_z"]);
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! What a function must be for `#[mysql_lock]`: sync, run-time, Rust ABI,
-//! with a body, returning something that can carry a lock error and no
-//! future; and what its arguments ask of it: placeholders naming its
-//! parameters, an `Option` to return for `if_busy = "skip"`.
+//! What a function must be for `#[mysql_lock]`: run-time, Rust ABI, with
+//! a body, returning something that can carry a lock error and no future
+//! (an `async fn` is fine: its body is the future, run under the lock);
+//! and what its arguments ask of it: placeholders naming its parameters,
+//! an `Option` to return for `if_busy = "skip"`.
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
@@ -28,16 +29,6 @@ pub(crate) fn check(func: &LockedFn) -> syn::Result<()> {
              at run time; remove `const`",
         ));
     }
-    if let Some(token) = &sig.asyncness {
-        errors.push(syn::Error::new(
-            token.span,
-            "async fn is not supported yet by #[mysql_lock]: taking the lock blocks the thread, \
-             and the lock belongs to the thread that took it; in async code, take the lock with \
-             `Lock::acquire_async` (feature `async` of mysql-lock) and release its guard, or put \
-             the attribute on a sync function and call it through \
-             `tokio::task::spawn_blocking`",
-        ));
-    }
     if let Some(abi) = &sig.abi {
         let is_rust = abi.name.as_ref().is_some_and(|name| name.value() == "Rust");
         if !is_rust {
@@ -59,7 +50,11 @@ pub(crate) fn check(func: &LockedFn) -> syn::Result<()> {
     }
     if let ReturnType::Type(_, ty) = &sig.output {
         if let Some(future) = future_in(ty) {
-            return errors.finish_with(Err(syn::Error::new_spanned(future, RETURNS_FUTURE)));
+            let message = match sig.asyncness {
+                Some(_) => ASYNC_RETURNS_FUTURE,
+                None => RETURNS_FUTURE,
+            };
+            return errors.finish_with(Err(syn::Error::new_spanned(future, message)));
         }
     }
     errors.finish_with(check_return_type(sig))
@@ -81,10 +76,15 @@ pub(crate) fn check_args(args: &Args, sig: &Signature) -> syn::Result<()> {
 const RETURNS_FUTURE: &str =
     "#[mysql_lock] can't lock a sync function that returns a future: the future runs when \
      it is awaited, after the function has returned and released the lock, so its work would \
-     run unlocked. Take the lock inside the future's code instead (`Lock::acquire_async`, \
-     feature `async` of mysql-lock, or a #[mysql_lock] sync function called through \
-     `tokio::task::spawn_blocking`), or do the work in this function, synchronously, and \
-     call it through `spawn_blocking`";
+     run unlocked. Write it as an `async fn` with the attribute instead \
+     (`#[mysql_lock(name = \"..\")] async fn job() -> Result<T, E>`, with the feature `async` \
+     of mysql-lock): the lock is then taken when the future first runs, and held until its \
+     body is done";
+
+const ASYNC_RETURNS_FUTURE: &str =
+    "#[mysql_lock] can't lock an `async fn` whose value is another future: that future runs \
+     when the caller awaits it, after the lock was released, so its work would run unlocked. \
+     Await it in the body, and return its output";
 
 /// The first future in a return type, also inside `Result<..>`,
 /// `Pin<Box<..>>`, tuples and references: `impl Future`, `dyn Future` (any

@@ -68,6 +68,19 @@ pub fn run<T, E>(
     }
 }
 
+/// Always `None`. An annotated `async fn` opens the `async move` block of
+/// its body with `if let Some(never) = body_returns(returns) { return
+/// never; }`: that `return` gives the block the function's return type
+/// before its statements are checked (an async block, unlike a closure,
+/// takes no return type from the function it is passed to), so that
+/// coercions (`Ok(Box::new(x))` into a `Box<dyn Trait>`), `?` and `impl
+/// Trait` in the body work as they do in the function.
+#[inline]
+pub fn body_returns<T, E>(returns: PhantomData<Result<T, E>>) -> Option<Result<T, E>> {
+    let _ = returns;
+    None
+}
+
 #[cfg(feature = "async")]
 pub use crate::AsyncLockGuard;
 
@@ -108,3 +121,53 @@ pub async fn run_async<T, E>(
         (Err(_), Err(error)) => Err(error),
     }
 }
+
+/// Without the feature `async`: an `async fn` with `#[mysql_lock]` still
+/// finds the entry points it calls, and gets one error that says what to
+/// enable (the fallbacks' bound is a trait that nothing implements),
+/// instead of "cannot find function `acquire_async`".
+#[cfg(not(feature = "async"))]
+mod async_feature_missing {
+    use super::{Error, PhantomData};
+    use std::future::Future;
+
+    /// Implemented by nothing: the bound of the fallbacks below.
+    #[diagnostic::on_unimplemented(
+        message = "#[mysql_lock] on an `async fn` needs the feature `async` of mysql-lock",
+        label = "an `async fn` takes its lock without blocking, through the feature `async`",
+        note = "in Cargo.toml: mysql-lock = {{ version = \"0.1\", features = [\"async\"] }}",
+        note = "or make the function sync, and call it through `tokio::task::spawn_blocking`"
+    )]
+    pub trait AsyncFeatureEnabled {}
+
+    /// No guard can exist without the feature.
+    pub enum AsyncLockGuard {}
+
+    /// Never called: `L: AsyncFeatureEnabled` is never met.
+    pub async fn acquire_async<L: AsyncFeatureEnabled>(lock: &L) -> Result<AsyncLockGuard, Error> {
+        let _ = lock;
+        unreachable!("AsyncFeatureEnabled has no implementation")
+    }
+
+    /// Never called: `L: AsyncFeatureEnabled` is never met.
+    pub async fn acquire_or_skip_async<L: AsyncFeatureEnabled>(
+        lock: &L,
+    ) -> Result<Option<AsyncLockGuard>, Error> {
+        let _ = lock;
+        unreachable!("AsyncFeatureEnabled has no implementation")
+    }
+
+    /// Never runs: no guard exists.
+    pub async fn run_async<T, E>(
+        returns: PhantomData<Result<T, E>>,
+        guard: AsyncLockGuard,
+        body: impl Future<Output = Result<T, E>>,
+        from: impl FnOnce(Error) -> E,
+    ) -> Result<T, E> {
+        let _ = (returns, body, from);
+        match guard {}
+    }
+}
+
+#[cfg(not(feature = "async"))]
+pub use async_feature_missing::*;
