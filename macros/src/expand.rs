@@ -880,7 +880,10 @@ mod tests {
             return false;
         };
         is_call_of(call, "body_returns")
-            && matches!(expr.then_branch.stmts.as_slice(), [Stmt::Expr(Expr::Return(_), _)])
+            && matches!(
+                expr.then_branch.stmts.as_slice(),
+                [Stmt::Expr(Expr::Return(_), _)]
+            )
     }
 
     /// The calls awaited in `block`, outside nested async blocks: their
@@ -975,7 +978,10 @@ mod tests {
             ),
             "{text}"
         );
-        assert!(text.contains("acquire_async (& __mysql_lock_named) . await"), "{text}");
+        assert!(
+            text.contains("acquire_async (& __mysql_lock_named) . await"),
+            "{text}"
+        );
         // `#[track_caller]` does nothing on an async fn: the body still
         // runs in the async block of the first lock, which takes the
         // second, with `if_busy = "skip"`, and awaits it.
