@@ -29,7 +29,7 @@ use crate::server::{
     answer_bound, out_of_step, ConnId, Failure, GetLock, Instance, Kill, ANSWER_MARGIN,
 };
 use crate::session::Verdict;
-use crate::task_session::{self, Owner, SessionKey, SharedSlot, Slot};
+use crate::task_session::{self, EntryId, Owner, SessionKey, SharedSlot, Slot};
 use crate::wait::{Deadline, Wait};
 use crate::{Error, Holder, Lock};
 use mysql_async::prelude::{FromValue, Queryable, StatementLike};
@@ -544,14 +544,14 @@ async fn checkout(pool: &Arc<Pool>, deadline: Deadline) -> Result<Checkout, Erro
 /// then holds nothing.
 struct Entered {
     key: SessionKey,
-    name: Arc<str>,
+    id: EntryId,
     slot: SharedSlot,
     armed: bool,
 }
 
 impl Drop for Entered {
     fn drop(&mut self) {
-        if self.armed && task_session::leave(self.key, &self.name) {
+        if self.armed && task_session::leave(self.key, self.id) {
             // Locked only when a wait task of this session still runs (a
             // cancelled nested wait): the connection then closes with the
             // slot's last reference.
@@ -802,10 +802,10 @@ impl Lock {
         let (pool, server_name) = self.resolve_shared()?;
         let key = SessionKey::new(Owner::current(), &pool);
         // Re-entrance is refused here, before any query.
-        let slot = task_session::enter(key, &server_name, timeout)?;
+        let (id, slot) = task_session::enter(key, &server_name, timeout)?;
         let mut entered = Entered {
             key,
-            name: Arc::clone(&server_name),
+            id,
             slot: Arc::clone(&slot),
             armed: true,
         };
@@ -823,7 +823,7 @@ impl Lock {
                 fresh_from_idle = checkout.reused;
                 *conn = Some(checkout);
             }
-            let others = task_session::holds_others(key, &server_name);
+            let others = task_session::holds_others(key, id);
             let wait = deadline.remaining();
             let answer = if others {
                 let (back, answer) =
@@ -855,10 +855,10 @@ impl Lock {
                         checkout.conn().id,
                         self.configured_min_hold(),
                     );
-                    task_session::granted(key, &held);
+                    task_session::granted(key, id, &held);
                     entered.armed = false;
                     return Ok(AsyncLockGuard {
-                        session: Some(SessionRef { key, slot }),
+                        session: Some(SessionRef { key, id, slot }),
                         held,
                     });
                 }
@@ -1026,6 +1026,7 @@ pub struct AsyncLockGuard {
 #[derive(Clone)]
 struct SessionRef {
     key: SessionKey,
+    id: EntryId,
     slot: SharedSlot,
 }
 
@@ -1101,6 +1102,9 @@ impl AsyncLockGuard {
         let Some(session) = self.session.clone() else {
             return Err(self.held.lost_error());
         };
+        // From here the task may take the name again (the server counts
+        // its grants), even while this release is on its way.
+        task_session::releasing(session.key, session.id);
         if self.held.keep_until().is_some() && !self.held.is_lost() {
             // Its minimum hold time is not up: released then, by a task.
             self.held.mark_lingering();
@@ -1132,7 +1136,7 @@ async fn release_in_time(session: SessionRef, held: HeldLock) -> Result<(), Erro
 async fn release_now(session: &SessionRef, held: &HeldLock) -> Result<(), Error> {
     let mut slot = session.slot.lock().await;
     let result = release_on(&mut slot, session.key, held).await;
-    if task_session::leave(session.key, held.server_name()) {
+    if task_session::leave(session.key, session.id) {
         if let Some(checkout) = slot.take() {
             checkout.checkin();
         }
@@ -1190,6 +1194,7 @@ impl Drop for AsyncLockGuard {
             return;
         };
         let held = self.held.clone();
+        task_session::releasing(session.key, session.id);
         match tokio::runtime::Handle::try_current() {
             // A runtime that is shutting down drops the task at once, and
             // with it the connection: that frees the lock too.
@@ -1204,7 +1209,7 @@ impl Drop for AsyncLockGuard {
                     poison(&mut slot, session.key, false);
                 }
                 held.mark_lost();
-                task_session::leave(session.key, held.server_name());
+                task_session::leave(session.key, session.id);
             }
         }
     }

@@ -23,6 +23,7 @@ use crate::pool::Pool;
 use crate::{Error, Holder};
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -80,10 +81,25 @@ pub(crate) type Slot = Option<Checkout>;
 /// The async mutex around a session's connection.
 pub(crate) type SharedSlot = Arc<tokio::sync::Mutex<Slot>>;
 
-/// One name of a session: being taken (`lock: None`) or held.
+/// One name of a session: being taken (`lock: None`), held, or being
+/// released (its guard was released or dropped; the `RELEASE_LOCK` is on
+/// its way).
 struct Entry {
+    id: EntryId,
     name: Arc<str>,
     lock: Option<HeldLock>,
+    releasing: bool,
+}
+
+/// Which entry of a session: one acquire, from [`enter`] to [`leave`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct EntryId(u64);
+
+impl EntryId {
+    fn fresh() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        EntryId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
 }
 
 struct Session {
@@ -100,75 +116,102 @@ fn book() -> MutexGuard<'static, HashMap<SessionKey, Session>> {
     BOOK.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Starts taking `name` in the session `key` (made if it has none): its
-/// connection's slot, or [`Error::Reentrant`] when the session holds the
-/// name or is taking it already ([`Error::Timeout`] at once when it keeps
-/// it for its minimum hold time after a release, as sync sessions do). Every `enter` is followed by one
-/// [`leave`] (the acquire failed, or the lock was released) or by
-/// [`granted`].
+/// Starts taking `name` in the session `key` (made if it has none): the
+/// entry and its connection's slot, or [`Error::Reentrant`] when the
+/// session holds the name or is taking it already ([`Error::Timeout`] at
+/// once when it keeps it for its minimum hold time after a release, as
+/// sync sessions do). A name whose guard was dropped, its release still on
+/// its way, is taken again: the server counts the two grants of one
+/// session, and the release on its way undoes only its own. Every `enter`
+/// is followed by one [`leave`] (the acquire failed, or the lock was
+/// released) or by [`granted`].
 pub(crate) fn enter(
     key: SessionKey,
     name: &Arc<str>,
     timeout: Duration,
-) -> Result<SharedSlot, Error> {
+) -> Result<(EntryId, SharedSlot), Error> {
     let mut book = book();
     let session = book.entry(key).or_insert_with(|| Session {
         slot: Arc::new(tokio::sync::Mutex::new(None)),
         entries: Vec::new(),
     });
-    if let Some(entry) = session.entries.iter().find(|entry| entry.name == *name) {
-        if let Some(lock) = entry.lock.as_ref().filter(|lock| lock.is_lingering()) {
-            // Released, but kept for its minimum hold time: busy.
-            let more = lock.keep_until().map_or(Duration::ZERO, |until| {
-                until.saturating_duration_since(Instant::now())
-            });
-            return Err(Error::Timeout {
-                name: name.to_string(),
-                timeout,
-                connection_wait: Duration::ZERO,
-                holder: Some(Box::new(Holder {
-                    connection_id: lock.connection_id(),
-                    user: None,
-                    host: None,
-                    thread: Some(format!(
-                        "{} (this task), which keeps it for its minimum hold time, {more:.1?} more",
-                        key.owner
-                    )),
-                })),
-            });
-        }
+    let same_name = || session.entries.iter().filter(|entry| entry.name == *name);
+    let lingering = same_name().find_map(|entry| {
+        entry
+            .lock
+            .as_ref()
+            .filter(|lock| lock.is_lingering() && !lock.is_lost())
+    });
+    if let Some(lock) = lingering {
+        // Released, but kept for its minimum hold time: busy.
+        let more = lock.keep_until().map_or(Duration::ZERO, |until| {
+            until.saturating_duration_since(Instant::now())
+        });
+        return Err(Error::Timeout {
+            name: name.to_string(),
+            timeout,
+            connection_wait: Duration::ZERO,
+            holder: Some(Box::new(Holder {
+                connection_id: lock.connection_id(),
+                user: None,
+                host: None,
+                thread: Some(format!(
+                    "{} (this task), which keeps it for its minimum hold time, {more:.1?} more",
+                    key.owner
+                )),
+            })),
+        });
+    }
+    if same_name().any(|entry| !entry.releasing) {
         return Err(Error::Reentrant {
             name: name.to_string(),
         });
     }
+    let id = EntryId::fresh();
     session.entries.push(Entry {
+        id,
         name: Arc::clone(name),
         lock: None,
+        releasing: false,
     });
-    Ok(Arc::clone(&session.slot))
+    Ok((id, Arc::clone(&session.slot)))
 }
 
-/// `name`, entered in `key`, is now held.
-pub(crate) fn granted(key: SessionKey, lock: &HeldLock) {
-    if let Some(entry) = book().get_mut(&key).and_then(|session| {
-        session
-            .entries
-            .iter_mut()
-            .find(|entry| *entry.name == *lock.server_name())
-    }) {
+/// The entry `id` of `key` now holds `lock`.
+pub(crate) fn granted(key: SessionKey, id: EntryId, lock: &HeldLock) {
+    if let Some(entry) = entry(&mut book(), key, id) {
         entry.lock = Some(lock.clone());
     }
 }
 
-/// `name` is no longer held nor being taken by `key`. Returns true when
-/// the session now holds nothing: it is then forgotten, and the caller
-/// gives its connection back.
-pub(crate) fn leave(key: SessionKey, name: &str) -> bool {
+/// The entry's guard was released or dropped: a new acquire of its name
+/// by the same task is no longer re-entrance.
+pub(crate) fn releasing(key: SessionKey, id: EntryId) {
+    if let Some(entry) = entry(&mut book(), key, id) {
+        entry.releasing = true;
+    }
+}
+
+fn entry(
+    book: &mut HashMap<SessionKey, Session>,
+    key: SessionKey,
+    id: EntryId,
+) -> Option<&mut Entry> {
+    book.get_mut(&key)?
+        .entries
+        .iter_mut()
+        .find(|entry| entry.id == id)
+}
+
+/// The entry `id` is no longer held nor being taken. Returns true when the
+/// session now holds nothing: it is then forgotten, and the caller gives
+/// its connection back.
+pub(crate) fn leave(key: SessionKey, id: EntryId) -> bool {
     let mut book = book();
     let Some(session) = book.get_mut(&key) else {
         return false;
     };
-    session.entries.retain(|entry| &*entry.name != name);
+    session.entries.retain(|entry| entry.id != id);
     let empty = session.entries.is_empty();
     if empty {
         book.remove(&key);
@@ -176,14 +219,15 @@ pub(crate) fn leave(key: SessionKey, name: &str) -> bool {
     empty
 }
 
-/// Whether the session holds a lock other than `name` (then a failure of
-/// its connection loses them, and a wait must not end the connection).
-pub(crate) fn holds_others(key: SessionKey, name: &str) -> bool {
+/// Whether the session holds a lock beside the entry `id` that it keeps
+/// (not one being released): a failure of its connection would lose it,
+/// so a wait must not end the connection.
+pub(crate) fn holds_others(key: SessionKey, id: EntryId) -> bool {
     book().get(&key).is_some_and(|session| {
         session
             .entries
             .iter()
-            .any(|entry| entry.lock.is_some() && &*entry.name != name)
+            .any(|entry| entry.id != id && entry.lock.is_some() && !entry.releasing)
     })
 }
 

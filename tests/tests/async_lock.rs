@@ -287,9 +287,19 @@ fn a_cancelled_wait_ends_its_server_session_at_once() {
     );
 }
 
+/// The annotated call the cancellation test cuts: holds `name` (of the
+/// test's alias) for `micros`.
+#[mysql_lock::mysql_lock(name = "{name}", using = "mysql_lock_async_cancel_many", timeout = 10)]
+async fn locked(name: &str, micros: u64) -> Result<(), Error> {
+    tokio::time::sleep(Duration::from_micros(micros)).await;
+    Ok(())
+}
+
 /// A thousand acquires cancelled at random points (before the connection,
 /// while waiting, just as the lock is granted, through `timeout` and
-/// through `abort`) while other tasks take and release the same locks.
+/// through `abort`; annotated calls cut while waiting, in their body or
+/// releasing; nested waits cut in a task that holds another lock, which
+/// must stay held) while other tasks take and release the same locks.
 /// Afterwards nothing of ours is held or waiting, and another process
 /// takes every lock at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -330,10 +340,41 @@ async fn cancelled_acquires_leak_nothing() {
     const CANCELLATIONS: usize = 1000;
     let mut random = Random::new();
     let (mut cancelled, mut acquired, mut aborted) = (0, 0, 0);
+    // Nested waits cut while the task holds this one: it must stay held.
+    let outer = Lock::new(testkit::unique("async-cancel-outer")).using(db);
     for i in 0..CANCELLATIONS {
         let lock = locks[random.below(locks.len() as u64) as usize].clone();
         let after = Duration::from_micros(random.below(4000));
-        if i % 4 == 3 {
+        if i % 8 == 5 {
+            // An annotated call cut anywhere: waiting, in its body, releasing.
+            let body = random.below(2000);
+            match tokio::time::timeout(after, locked(lock.name(), body)).await {
+                Err(_) => cancelled += 1,
+                Ok(Ok(())) => acquired += 1,
+                Ok(Err(err)) => panic!("{err:?}"),
+            }
+        } else if i % 8 == 1 {
+            // A nested wait cut in a task that holds `outer`.
+            let outer = outer.clone();
+            let nested = tokio::spawn(async move {
+                let mut held = outer.acquire_async().await.unwrap();
+                let cut = match tokio::time::timeout(after, lock.acquire_async()).await {
+                    Err(_) => true,
+                    Ok(guard) => {
+                        guard.unwrap().release().await.unwrap();
+                        false
+                    }
+                };
+                held.verify().await.unwrap();
+                held.release().await.unwrap();
+                cut
+            });
+            if nested.await.unwrap() {
+                cancelled += 1;
+            } else {
+                acquired += 1;
+            }
+        } else if i % 4 == 3 {
             let task = tokio::spawn(async move { lock.acquire_async().await });
             tokio::time::sleep(after).await;
             task.abort();
@@ -375,6 +416,7 @@ async fn cancelled_acquires_leak_nothing() {
             waiting_sessions(&mut admin, db) == 0
                 && locks
                     .iter()
+                    .chain([&outer])
                     .all(|lock| testkit::holder(lock.server_name().unwrap()).is_none())
         })
     });

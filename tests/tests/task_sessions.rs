@@ -213,3 +213,28 @@ async fn cancelled_nested_waits_keep_the_outer_lock() {
     guard.release().await.unwrap();
     testkit::assert_freed_at_once(outer.server_name().unwrap());
 }
+
+/// A task that drops a guard (its release then runs on another task) and
+/// takes the lock again at once is not re-entering: it gets the lock, and
+/// when everything is released the server holds nothing (the server
+/// counts the session's grants; each release undoes its own). Found by
+/// the cancellation test: annotated calls cut in their body.
+#[tokio::test(flavor = "current_thread")]
+async fn a_dropped_guard_is_taken_again_at_once() {
+    testkit::setup();
+    let lock = Lock::new(testkit::unique("task-drop-retake"));
+    for _ in 0..20 {
+        let guard = lock.acquire_async().await.unwrap();
+        // On this one thread, the release can't run before the next acquire.
+        drop(guard);
+    }
+    let last = lock.acquire_async().await.unwrap();
+    let name = last.server_name().to_owned();
+    last.release().await.unwrap();
+    let freed = tokio::task::spawn_blocking(move || {
+        within(Duration::from_secs(5), || testkit::holder(&name).is_none())
+    })
+    .await
+    .unwrap();
+    assert!(freed.is_some(), "a grant was never undone");
+}
