@@ -265,8 +265,56 @@ pub(crate) fn holder_in_process(server_name: &str, connection_id: u64) -> Option
     })
 }
 
-/// How many task sessions hold or take locks now (for tests).
 #[cfg(test)]
-pub(crate) fn count() -> usize {
-    book().len()
+mod tests {
+    use super::*;
+
+    /// A key no pool can have (the book is global: tests use their own).
+    fn key(pool: usize) -> SessionKey {
+        SessionKey {
+            owner: Owner::Thread(std::thread::current().id()),
+            pool,
+        }
+    }
+
+    fn sessions_of(key: SessionKey) -> usize {
+        book().get(&key).map_or(0, |session| session.entries.len())
+    }
+
+    #[test]
+    fn a_name_is_entered_once_until_released() {
+        let key = key(1);
+        let name: Arc<str> = "test.a".into();
+        let second = Duration::from_secs(1);
+        let (first, slot) = enter(key, &name, second).unwrap();
+        let refused = enter(key, &name, second).map(|_| ());
+        assert!(
+            matches!(refused, Err(Error::Reentrant { .. })),
+            "{refused:?}"
+        );
+        // Another name shares the session's connection.
+        let (other, other_slot) = enter(key, &"test.b".into(), second).unwrap();
+        assert!(Arc::ptr_eq(&slot, &other_slot));
+        // Released (or dropped): taken again at once, as a new entry.
+        releasing(key, first);
+        let (again, _) = enter(key, &name, second).unwrap();
+        assert_ne!(again, first);
+        assert_eq!(sessions_of(key), 3);
+        assert!(!leave(key, first));
+        assert!(!leave(key, other));
+        assert!(leave(key, again), "the last leave empties the session");
+        assert_eq!(sessions_of(key), 0);
+        assert!(!book().contains_key(&key));
+    }
+
+    #[test]
+    fn other_owners_and_pools_are_other_sessions() {
+        let name: Arc<str> = "test.c".into();
+        let second = Duration::from_secs(1);
+        let (here, slot) = enter(key(2), &name, second).unwrap();
+        let (there, other_slot) = enter(key(3), &name, second).unwrap();
+        assert!(!Arc::ptr_eq(&slot, &other_slot));
+        assert!(leave(key(2), here));
+        assert!(leave(key(3), there));
+    }
 }
