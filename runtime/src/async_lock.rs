@@ -66,14 +66,7 @@ impl AsyncPool {
 /// account, database, socket and connection attributes.
 fn async_opts(pool: &Pool) -> Result<mysql_async::Opts, String> {
     let opts = pool.with_connect_attrs();
-    if opts.get_ssl_opts().is_some() {
-        return Err(
-            "the settings ask for TLS, which async locks don't support yet; \
-                    use a sync Lock for this alias, or register another alias without TLS \
-                    for async locks"
-                .into(),
-        );
-    }
+    let ssl = opts.get_ssl_opts().map(async_tls).transpose()?;
     let mut attrs = opts.get_connect_attrs().cloned().unwrap_or_default();
     attrs.insert("mysql_lock_thread".into(), "async (tokio)".into());
     let builder = mysql_async::OptsBuilder::default()
@@ -94,8 +87,61 @@ fn async_opts(pool: &Pool) -> Result<mysql_async::Opts, String> {
         .max_allowed_packet(opts.get_max_allowed_packet())
         .secure_auth(opts.get_secure_auth())
         .enable_cleartext_plugin(opts.get_enable_cleartext_plugin())
+        .ssl_opts(ssl)
         .connect_attributes(attrs);
     Ok(builder.into())
+}
+
+/// The alias's TLS options for the async driver: the same root
+/// certificate, client identity and checks, with the same TLS backend (the
+/// crate's TLS feature turns on the driver's).
+#[cfg(any(
+    feature = "rustls-tls-ring",
+    feature = "rustls-tls",
+    feature = "native-tls"
+))]
+fn async_tls(ssl: &mysql::SslOpts) -> Result<mysql_async::SslOpts, String> {
+    let mut tls = mysql_async::SslOpts::default()
+        .with_danger_skip_domain_validation(ssl.skip_domain_validation())
+        .with_danger_accept_invalid_certs(ssl.accept_invalid_certs());
+    if let Some(root) = ssl.root_cert_path() {
+        tls = tls.with_root_certs(vec![root.to_path_buf().into()]);
+    }
+    if let Some(identity) = ssl.client_identity() {
+        #[cfg(any(feature = "rustls-tls-ring", feature = "rustls-tls"))]
+        let identity = mysql_async::ClientIdentity::new(
+            identity.cert_chain_path().to_path_buf().into(),
+            identity.priv_key_path().to_path_buf().into(),
+        );
+        #[cfg(all(
+            feature = "native-tls",
+            not(any(feature = "rustls-tls-ring", feature = "rustls-tls"))
+        ))]
+        let identity = {
+            let async_identity =
+                mysql_async::ClientIdentity::new(identity.pkcs12_path().to_path_buf().into());
+            match identity.password() {
+                Some(password) => async_identity.with_password(password.to_owned()),
+                None => async_identity,
+            }
+        };
+        tls = tls.with_client_identity(Some(identity));
+    }
+    Ok(tls)
+}
+
+/// Without a TLS feature, the settings can't be honoured.
+#[cfg(not(any(
+    feature = "rustls-tls-ring",
+    feature = "rustls-tls",
+    feature = "native-tls"
+)))]
+fn async_tls(_: &mysql::SslOpts) -> Result<mysql_async::SslOpts, String> {
+    Err(
+        "the settings ask for TLS, and mysql-lock was built without a TLS backend: \
+         enable one of its features rustls-tls-ring, native-tls or rustls-tls"
+            .into(),
+    )
 }
 
 /// The alias's async pool, made on first use.
@@ -730,7 +776,8 @@ impl Lock {
     /// - [`Error::Unanswered`]: the server did not answer within the
     ///   timeout plus one second.
     /// - [`Error::UnknownAlias`], [`Error::InvalidName`],
-    ///   [`Error::InvalidConfig`] (TLS, not supported by async locks yet),
+    ///   [`Error::InvalidConfig`] (TLS asked for in a build without a TLS
+    ///   feature),
     ///   [`Error::PoolExhausted`], [`Error::Connect`],
     ///   [`Error::Disconnected`], [`Error::Mysql`].
     ///

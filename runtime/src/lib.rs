@@ -244,6 +244,8 @@
 //!   plus one second, other statements by the statement timeout
 //!   (`read_timeout`, default 5 s), opening a connection by the connect
 //!   timeout; "forever" is sent as 10^8 seconds, which both servers take.
+//! - **TLS** as for sync locks: the alias's root certificate, client
+//!   identity and checks, with the backend the crate's TLS feature picks.
 //! - **Sync locks inside a runtime.** A sync [`Lock::acquire`] (or a sync
 //!   annotated function) that may wait, called on a worker thread of a
 //!   multi-thread runtime, waits in `tokio::task::block_in_place`, so the
@@ -262,8 +264,7 @@
 //!   [`Error::LockLost`] then); call `verify` now and then during long
 //!   holds (the server's `wait_timeout` closes a connection idle for 8
 //!   hours, freeing its lock).
-//! - **No TLS**: an alias with TLS options is [`Error::InvalidConfig`] for
-//!   async locks. No `tracing` events either, and [`current`] sees only
+//! - **No `tracing` events** from async locks, and [`current`] sees only
 //!   sync locks.
 //! - A wait without limit (`Lock::FOREVER`) has no client-side bound on
 //!   its answer; a server gone from the network is noticed by TCP

@@ -503,24 +503,6 @@ fn connections_stay_with_their_runtime() {
     assert_eq!(mysql_lock::close_idle_connections(db).unwrap(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tls_settings_are_refused_for_async_locks() {
-    let opts = mysql::OptsBuilder::new()
-        .ip_or_hostname(Some("127.0.0.1"))
-        .user(Some("root"))
-        .ssl_opts(Some(mysql::SslOpts::default()));
-    mysql_lock::register_opts("async-tls", opts.into()).unwrap();
-    let err = Lock::new("job")
-        .using("async-tls")
-        .acquire_async()
-        .await
-        .unwrap_err();
-    match &err {
-        Error::InvalidConfig { reason, .. } => assert!(reason.contains("TLS"), "{reason}"),
-        other => panic!("expected InvalidConfig, got {other:?}"),
-    }
-}
-
 /// A `verify` dropped before its answer leaves the connection in the middle
 /// of a statement: the guard then reports the lock lost, and closing the
 /// connection frees it.

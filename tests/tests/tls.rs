@@ -179,6 +179,39 @@ mod with_tls {
         assert_lock_is_encrypted("tls-opts");
     }
 
+    /// Async locks on the same alias go over TLS too (the async driver
+    /// gets the alias's root certificate and checks).
+    #[test]
+    fn an_async_lock_through_a_url_with_tls_options_is_encrypted() {
+        let url = account_url(&format!(
+            "prefer_socket=false&root_cert_path={}",
+            ca_in_url()
+        ));
+        mysql_lock::register("tls-async", &url).unwrap();
+        let lock = Lock::new(testkit::unique("tls-async"))
+            .using("tls-async")
+            .timeout(Duration::from_secs(5));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let guard = lock
+                .acquire_async()
+                .await
+                .unwrap_or_else(|err| panic!("an async lock over TLS: {err}"));
+            let (id, user, version, cipher) = holder_session(guard.server_name());
+            assert_eq!(id, guard.connection_id());
+            assert_eq!(user, USER);
+            assert!(
+                version.starts_with("TLSv1.") && !cipher.is_empty(),
+                "the async lock's session is not encrypted: {version:?}, {cipher:?}"
+            );
+            testkit::report(&format!("async: lock held over {version}, {cipher}"));
+            guard.release().await.unwrap();
+        });
+    }
+
     #[test]
     fn without_tls_the_account_is_refused_clearly_and_without_its_password() {
         mysql_lock::register("tls-none", &account_url("prefer_socket=false")).unwrap();
