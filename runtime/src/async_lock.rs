@@ -24,12 +24,13 @@
 //! closes it (the session's locks are then lost, and reported so).
 
 use crate::held::HeldLock;
+use crate::monitor::Watched;
 use crate::pool::Pool;
 use crate::server::{
     answer_bound, out_of_step, ConnId, Failure, GetLock, Instance, Kill, ANSWER_MARGIN,
 };
 use crate::session::Verdict;
-use crate::task_session::{self, EntryId, Owner, SessionKey, SharedSlot, Slot};
+use crate::task_session::{self, DueCheck, EntryId, Owner, SessionKey, SharedSlot, Slot};
 use crate::wait::{Deadline, Wait};
 use crate::{Error, Holder, Lock};
 use mysql_async::prelude::{FromValue, Queryable, StatementLike};
@@ -45,20 +46,77 @@ pub(crate) struct AsyncPool {
     opts: mysql_async::Opts,
     permits: Arc<Semaphore>,
     idle: Mutex<Vec<AsyncConn>>,
+    /// What the alias's monitor thread checks: the task sessions of this
+    /// pool (it holds a weak reference).
+    _watch: Arc<AsyncWatch>,
 }
 
 impl AsyncPool {
     fn new(pool: &Pool) -> Result<Self, String> {
+        let watch = Arc::new(AsyncWatch {
+            pool: std::ptr::from_ref(pool) as usize,
+        });
+        let weak: std::sync::Weak<AsyncWatch> = Arc::downgrade(&watch);
+        pool.monitor.watch(weak);
         Ok(AsyncPool {
             opts: async_opts(pool)?,
             permits: Arc::new(Semaphore::new(pool.max_size())),
             idle: Mutex::new(Vec::new()),
+            _watch: watch,
         })
     }
 
     fn idle(&self) -> std::sync::MutexGuard<'_, Vec<AsyncConn>> {
         // Every critical section is a push or a pop.
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The background check of a pool's task sessions, run by the alias's
+/// monitor thread as for sync sessions: every check interval, each session
+/// holding a lock confirms on its own connection (on its runtime, through
+/// a task) that it still owns one. A session whose connection is busy is
+/// skipped (its statement in flight will tell); one that lost its locks
+/// has them all marked lost, and its connection closed. It also keeps the
+/// connection from idling into the server's `wait_timeout`.
+pub(crate) struct AsyncWatch {
+    /// The pool's address, as in [`SessionKey`].
+    pool: usize,
+}
+
+impl Watched for AsyncWatch {
+    fn check_if_due(&self, interval: Duration) -> Option<Instant> {
+        let (due, next) = task_session::due_checks(self.pool, interval);
+        for check in due {
+            let runtime = check.runtime.clone();
+            // A runtime that is shutting down drops the task: its sessions
+            // end with it.
+            drop(runtime.spawn(check_session(check)));
+        }
+        next
+    }
+
+    fn holds(&self, server_name: &str, connection_id: u64) -> Option<String> {
+        task_session::holder_in_process(server_name, connection_id)
+    }
+}
+
+/// One background check of a task session (see [`AsyncWatch`]).
+async fn check_session(check: DueCheck) {
+    let DueCheck {
+        key, slot, lock, ..
+    } = check;
+    let Ok(mut slot) = slot.try_lock_owned() else {
+        return;
+    };
+    let Some(checkout) = usable(&mut slot, key) else {
+        return;
+    };
+    let answer = checkout.conn().is_used_lock(lock.server_name()).await;
+    match Verdict::of_check(answer, lock.conn()) {
+        Verdict::Owns | Verdict::Unknown(_) => {}
+        Verdict::Lost => poison(&mut slot, key, false),
+        Verdict::Unanswered => poison(&mut slot, key, true),
     }
 }
 
@@ -1041,12 +1099,12 @@ impl Lock {
 /// [`connection_id`](HeldLock::connection_id),
 /// [`is_lost`](HeldLock::is_lost), [`held_for`](HeldLock::held_for).
 ///
-/// The guard owns its connection, one per lock. Unlike sync locks, no
-/// background check watches it: [`is_lost`](HeldLock::is_lost) changes
-/// only through [`verify`](AsyncLockGuard::verify) and
-/// [`release`](AsyncLockGuard::release), and an idle connection is closed
-/// by the server after its `wait_timeout` (8 hours by default), freeing
-/// the lock: call `verify` now and then during long holds, and before an
+/// The lock lives on its task's session connection (see the
+/// [crate docs](crate#async)). As for sync locks, the background check
+/// confirms every [check interval](crate::check_interval) that the session
+/// still owns its locks (on its own connection, which also keeps it from
+/// idling into the server's `wait_timeout`), and marks them lost when it
+/// doesn't; [`verify`](AsyncLockGuard::verify) asks at once, before an
 /// action that must not run twice. [`current`](crate::current) does not
 /// see async locks. The connection belongs to the tokio runtime that took
 /// the lock: release the guard on that runtime, while it runs (or after it

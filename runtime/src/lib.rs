@@ -244,6 +244,12 @@
 //!   plus one second, other statements by the statement timeout
 //!   (`read_timeout`, default 5 s), opening a connection by the connect
 //!   timeout; "forever" is sent as 10^8 seconds, which both servers take.
+//! - **The background check** covers async locks as sync ones: every
+//!   [check interval](check_interval), each task session holding a lock
+//!   confirms on its own connection (through a task on its runtime) that
+//!   it still owns it, or its locks are marked lost
+//!   ([`is_lost`](HeldLock::is_lost), and `Error::LockLost` from the
+//!   release, so from an annotated `async fn`).
 //! - **TLS** as for sync locks: the alias's root certificate, client
 //!   identity and checks, with the backend the crate's TLS feature picks.
 //! - **Sync locks inside a runtime.** A sync [`Lock::acquire`] (or a sync
@@ -258,12 +264,6 @@
 //!
 //! What doesn't, yet:
 //!
-//! - **No background check**: an async guard's
-//!   [`is_lost`](HeldLock::is_lost) changes only through
-//!   `verify` and the release (an annotated `async fn` returns
-//!   [`Error::LockLost`] then); call `verify` now and then during long
-//!   holds (the server's `wait_timeout` closes a connection idle for 8
-//!   hours, freeing its lock).
 //! - **No `tracing` events** from async locks, and [`current`] sees only
 //!   sync locks.
 //! - A wait without limit (`Lock::FOREVER`) has no client-side bound on

@@ -105,6 +105,11 @@ impl EntryId {
 struct Session {
     slot: SharedSlot,
     entries: Vec<Entry>,
+    /// The runtime whose task holds the locks: the background check runs
+    /// there, on the session's own connection.
+    runtime: tokio::runtime::Handle,
+    /// When the session's ownership was last confirmed (or it started).
+    last_checked: Instant,
 }
 
 /// Every task session of the process with a name held or being taken.
@@ -134,6 +139,8 @@ pub(crate) fn enter(
     let session = book.entry(key).or_insert_with(|| Session {
         slot: Arc::new(tokio::sync::Mutex::new(None)),
         entries: Vec::new(),
+        runtime: tokio::runtime::Handle::current(),
+        last_checked: Instant::now(),
     });
     let same_name = || session.entries.iter().filter(|entry| entry.name == *name);
     let lingering = same_name().find_map(|entry| {
@@ -229,6 +236,48 @@ pub(crate) fn holds_others(key: SessionKey, id: EntryId) -> bool {
             .iter()
             .any(|entry| entry.id != id && entry.lock.is_some() && !entry.releasing)
     })
+}
+
+/// A session's background check: on its runtime, for one of its locks.
+pub(crate) struct DueCheck {
+    pub(crate) key: SessionKey,
+    pub(crate) slot: SharedSlot,
+    pub(crate) lock: HeldLock,
+    pub(crate) runtime: tokio::runtime::Handle,
+}
+
+/// The sessions of the pool at address `pool` whose check is due (each is
+/// then counted as checked now), and when the next one is due (`None`:
+/// no session of the pool holds a lock). One lock per session is enough:
+/// a session's locks go only when the session ends.
+pub(crate) fn due_checks(pool: usize, interval: Duration) -> (Vec<DueCheck>, Option<Instant>) {
+    let now = Instant::now();
+    let mut due = Vec::new();
+    let mut next: Option<Instant> = None;
+    for (key, session) in book().iter_mut().filter(|(key, _)| key.pool == pool) {
+        let Some(lock) = session.entries.iter().find_map(|entry| {
+            entry
+                .lock
+                .as_ref()
+                .filter(|lock| !entry.releasing && !lock.is_lost())
+        }) else {
+            continue;
+        };
+        let at = session.last_checked + interval;
+        if at <= now {
+            session.last_checked = now;
+            due.push(DueCheck {
+                key: *key,
+                slot: Arc::clone(&session.slot),
+                lock: lock.clone(),
+                runtime: session.runtime.clone(),
+            });
+            next = Some(next.map_or(now + interval, |next| next.min(now + interval)));
+        } else {
+            next = Some(next.map_or(at, |next| next.min(at)));
+        }
+    }
+    (due, next)
 }
 
 /// Marks every lock the session holds lost: its connection failed or was

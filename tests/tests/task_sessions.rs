@@ -238,3 +238,47 @@ async fn a_dropped_guard_is_taken_again_at_once() {
     .unwrap();
     assert!(freed.is_some(), "a grant was never undone");
 }
+
+/// The background check covers async locks as sync ones: a task's lock
+/// whose connection is killed is seen lost without `verify`, and a sound
+/// one stays held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_check_sees_an_async_lock_lost() {
+    testkit::setup();
+    mysql_lock::set_check_interval(Duration::from_millis(50));
+    let sound = Lock::new(testkit::unique("task-check-sound"))
+        .acquire_async()
+        .await
+        .unwrap();
+    let killed = tokio::spawn(async {
+        Lock::new(testkit::unique("task-check-killed"))
+            .acquire_async()
+            .await
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    use mysql::prelude::Queryable;
+    let id = killed.connection_id();
+    tokio::task::spawn_blocking(move || {
+        testkit::admin()
+            .query_drop(format!("KILL CONNECTION {id}"))
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let started = Instant::now();
+    while !killed.is_lost() && started.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let seen = started.elapsed();
+    mysql_lock::set_check_interval(mysql_lock::DEFAULT_CHECK_INTERVAL);
+    assert!(killed.is_lost(), "not seen lost after {seen:?}");
+    testkit::report(&format!(
+        "a killed async holder was seen lost after {seen:?}"
+    ));
+    assert!(!sound.is_lost());
+    let err = killed.release().await.unwrap_err();
+    assert!(matches!(err, Error::LockLost { .. }), "{err:?}");
+    sound.release().await.unwrap();
+}
