@@ -31,6 +31,7 @@ use crate::server::{
 };
 use crate::session::Verdict;
 use crate::task_session::{self, DueCheck, EntryId, Owner, SessionKey, SharedSlot, Slot};
+use crate::trace;
 use crate::wait::{Deadline, Wait};
 use crate::{Error, Holder, Lock};
 use mysql_async::prelude::{FromValue, Queryable, StatementLike};
@@ -115,8 +116,14 @@ async fn check_session(check: DueCheck) {
     let answer = checkout.conn().is_used_lock(lock.server_name()).await;
     match Verdict::of_check(answer, lock.conn()) {
         Verdict::Owns | Verdict::Unknown(_) => {}
-        Verdict::Lost => poison(&mut slot, key, false),
-        Verdict::Unanswered => poison(&mut slot, key, true),
+        Verdict::Lost => {
+            poison(&mut slot, key, false);
+            trace::lost_by_check(&lock);
+        }
+        Verdict::Unanswered => {
+            poison(&mut slot, key, true);
+            trace::lost_by_check(&lock);
+        }
     }
 }
 
@@ -899,7 +906,29 @@ impl Lock {
         }
     }
 
+    /// [`take_async`](Lock::take_async) inside the acquire's span, and
+    /// its outcome told to `tracing` (feature `tracing`), as sync locks do.
     async fn acquire_async_within(
+        &self,
+        timeout: Duration,
+        describe_holder: bool,
+    ) -> Result<AsyncLockGuard, Error> {
+        let alias = self.alias();
+        let server_name = self.server_name()?;
+        let (wait, started) = trace::waiting_async(
+            server_name,
+            alias,
+            self.take_async(timeout, describe_holder),
+        );
+        let result = wait.await;
+        match &result {
+            Ok(guard) => trace::acquired(started, &guard.held),
+            Err(error) => trace::failed(started, server_name, alias, error),
+        }
+        result
+    }
+
+    async fn take_async(
         &self,
         timeout: Duration,
         describe_holder: bool,
@@ -1241,6 +1270,7 @@ async fn release_in_time(session: SessionRef, held: HeldLock) -> Result<(), Erro
 async fn release_now(session: &SessionRef, held: &HeldLock) -> Result<(), Error> {
     let mut slot = session.slot.lock().await;
     let result = release_on(&mut slot, session.key, held).await;
+    trace::released(held, &result);
     if task_session::leave(session.key, session.id) {
         if let Some(checkout) = slot.take() {
             checkout.checkin();

@@ -252,6 +252,9 @@
 //!   release, so from an annotated `async fn`).
 //! - **TLS** as for sync locks: the alias's root certificate, client
 //!   identity and checks, with the backend the crate's TLS feature picks.
+//! - **`tracing` events** (feature `tracing`) as for sync locks: the
+//!   acquire's span (entered at each poll, never across an `.await`),
+//!   acquired, timed out, released, lost.
 //! - **Sync locks inside a runtime.** A sync [`Lock::acquire`] (or a sync
 //!   annotated function) that may wait, called on a worker thread of a
 //!   multi-thread runtime, waits in `tokio::task::block_in_place`, so the
@@ -264,8 +267,8 @@
 //!
 //! What doesn't, yet:
 //!
-//! - **No `tracing` events** from async locks, and [`current`] sees only
-//!   sync locks.
+//! - [`current`] sees only sync locks (an async task's are not in a
+//!   thread-local; ask the guard).
 //! - A wait without limit (`Lock::FOREVER`) has no client-side bound on
 //!   its answer; a server gone from the network is noticed by TCP
 //!   keepalive only.

@@ -362,9 +362,9 @@ impl Lock {
             )
         })
         .inspect_err(|error| {
-            trace::failed(&waiting, server_name, &self.alias, error);
+            trace::failed(waiting.started, server_name, &self.alias, error);
         })?;
-        trace::acquired(&waiting, &held);
+        trace::acquired(waiting.started, &held);
         Ok(LockGuard {
             session: Some(session),
             held,

@@ -326,12 +326,21 @@ mod tests {
         }
     }
 
+    /// A runtime to enter: a session records the runtime of its task.
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime")
+    }
+
     fn sessions_of(key: SessionKey) -> usize {
         book().get(&key).map_or(0, |session| session.entries.len())
     }
 
     #[test]
     fn a_name_is_entered_once_until_released() {
+        let runtime = runtime();
+        let _entered = runtime.enter();
         let key = key(1);
         let name: Arc<str> = "test.a".into();
         let second = Duration::from_secs(1);
@@ -358,6 +367,8 @@ mod tests {
 
     #[test]
     fn other_owners_and_pools_are_other_sessions() {
+        let runtime = runtime();
+        let _entered = runtime.enter();
         let name: Arc<str> = "test.c".into();
         let second = Duration::from_secs(1);
         let (here, slot) = enter(key(2), &name, second).unwrap();

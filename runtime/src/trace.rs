@@ -18,32 +18,64 @@ use crate::{Error, HeldLock};
 #[cfg(feature = "tracing")]
 use std::time::Instant;
 
-/// A wait in progress: its span and its start. Empty without the feature.
+/// When a wait started. Empty without the feature.
+#[cfg(feature = "tracing")]
+#[derive(Clone, Copy)]
+pub(crate) struct Started(Instant);
+#[cfg(not(feature = "tracing"))]
+#[derive(Clone, Copy)]
+pub(crate) struct Started;
+
+/// A sync wait in progress: its entered span and its start.
 #[cfg(feature = "tracing")]
 pub(crate) struct Waiting {
     _span: tracing::span::EnteredSpan,
-    started: Instant,
+    pub(crate) started: Started,
 }
 #[cfg(not(feature = "tracing"))]
-pub(crate) struct Waiting;
+pub(crate) struct Waiting {
+    pub(crate) started: Started,
+}
+
+#[cfg(feature = "tracing")]
+fn span(name: &str, alias: &str) -> tracing::Span {
+    tracing::debug_span!(
+        target: "mysql_lock",
+        "mysql_lock::acquire",
+        lock = name,
+        alias = alias
+    )
+}
 
 #[cfg(feature = "tracing")]
 pub(crate) fn waiting(name: &str, alias: &str) -> Waiting {
     Waiting {
-        _span: tracing::debug_span!(
-            target: "mysql_lock",
-            "mysql_lock::acquire",
-            lock = name,
-            alias = alias
-        )
-        .entered(),
-        started: Instant::now(),
+        _span: span(name, alias).entered(),
+        started: Started(Instant::now()),
     }
 }
 
+/// An async wait: `wait` inside the span (entered at each poll, never
+/// held across an `.await`), and its start.
+#[cfg(all(feature = "tracing", feature = "async"))]
+pub(crate) fn waiting_async<F: std::future::Future>(
+    name: &str,
+    alias: &str,
+    wait: F,
+) -> (impl std::future::Future<Output = F::Output>, Started) {
+    use tracing::Instrument;
+    (wait.instrument(span(name, alias)), Started(Instant::now()))
+}
+
+#[cfg(all(not(feature = "tracing"), feature = "async"))]
+#[inline(always)]
+pub(crate) fn waiting_async<F: std::future::Future>(_: &str, _: &str, wait: F) -> (F, Started) {
+    (wait, Started)
+}
+
 #[cfg(feature = "tracing")]
-pub(crate) fn acquired(waiting: &Waiting, held: &HeldLock) {
-    let started = waiting.started;
+pub(crate) fn acquired(started: Started, held: &HeldLock) {
+    let Started(started) = started;
     tracing::debug!(
         target: "mysql_lock",
         lock = held.server_name(),
@@ -55,8 +87,8 @@ pub(crate) fn acquired(waiting: &Waiting, held: &HeldLock) {
 }
 
 #[cfg(feature = "tracing")]
-pub(crate) fn failed(waiting: &Waiting, name: &str, alias: &str, error: &Error) {
-    let started = waiting.started;
+pub(crate) fn failed(started: Started, name: &str, alias: &str, error: &Error) {
+    let Started(started) = started;
     match error {
         Error::Timeout { holder, .. } => tracing::info!(
             target: "mysql_lock",
@@ -108,16 +140,16 @@ pub(crate) fn lost_by_check(held: &HeldLock) {
 #[cfg(not(feature = "tracing"))]
 #[inline(always)]
 pub(crate) fn waiting(_: &str, _: &str) -> Waiting {
-    Waiting
+    Waiting { started: Started }
 }
 
 #[cfg(not(feature = "tracing"))]
 #[inline(always)]
-pub(crate) fn acquired(_: &Waiting, _: &HeldLock) {}
+pub(crate) fn acquired(_: Started, _: &HeldLock) {}
 
 #[cfg(not(feature = "tracing"))]
 #[inline(always)]
-pub(crate) fn failed(_: &Waiting, _: &str, _: &str, _: &Error) {}
+pub(crate) fn failed(_: Started, _: &str, _: &str, _: &Error) {}
 
 #[cfg(not(feature = "tracing"))]
 #[inline(always)]

@@ -146,5 +146,49 @@ fn waits_acquisitions_timeouts_releases_and_losses_are_reported() {
             .any(|l| l.starts_with("WARN message=lock lost while held")),
         "{lines:#?}"
     );
+
+    // Async locks tell the same.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let guard = runtime.block_on(lock.acquire_async()).unwrap();
+    let id = guard.connection_id();
+    let lines = recorder.take();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("SPAN mysql_lock::acquire") && l.contains(&server_name)),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("DEBUG message=lock acquired")
+                && l.contains(&format!("connection_id={id}"))),
+        "{lines:#?}"
+    );
+    runtime.block_on(guard.release()).unwrap();
+    let lines = recorder.take();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("DEBUG message=lock released")),
+        "{lines:#?}"
+    );
+    let guard = runtime.block_on(lock.acquire_async()).unwrap();
+    recorder.take();
+    testkit::admin()
+        .query_drop(format!("KILL CONNECTION {}", guard.connection_id()))
+        .unwrap();
+    let lines = recorder.wait_for("the background check found");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("WARN") && l.contains("lock lost") && l.contains(&server_name)),
+        "{lines:#?}"
+    );
+    assert!(runtime.block_on(guard.release()).is_err());
     mysql_lock::set_check_interval(mysql_lock::DEFAULT_CHECK_INTERVAL);
 }
