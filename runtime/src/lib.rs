@@ -38,6 +38,26 @@
 //! the macro can see is a compile error; [`macro@jobs`] on a module checks
 //! the calls between its functions, and the order of their locks.
 //!
+//! With the feature `async`, it goes on an `async fn` as well: the lock is
+//! awaited without blocking the thread, and released when the body's
+//! future is done (or dropped):
+//!
+//! ```no_run
+//! # #[cfg(feature = "async")]
+//! # mod with_async {
+//! use mysql_lock::mysql_lock;
+//!
+//! #[mysql_lock(name = "nightly-report", timeout = 2.0)]
+//! async fn nightly_report(day: u32) -> Result<usize, mysql_lock::Error> {
+//!     Ok(day as usize)
+//! }
+//! # }
+//! ```
+//!
+//! See [the attribute's docs](macro@mysql_lock#async-functions) for how it
+//! combines with `#[tokio::main]` and `#[tracing::instrument]`, and why a
+//! spawned task is another holder.
+//!
 //! # The `Lock` API
 //!
 //! For code that decides at run time what to lock, or holds a lock across
@@ -237,9 +257,9 @@
 //! - **No TLS**: an alias with TLS options is [`Error::InvalidConfig`] for
 //!   async locks. No `tracing` events either, and [`current`] sees only
 //!   sync locks.
-//! - **The attribute** on an `async fn`, or on a sync one returning a
-//!   future, is still a compile error that says so. Without the feature,
-//!   call a locked function through `tokio::task::spawn_blocking`.
+//! - **The attribute** goes on an `async fn` (see
+//!   [The attribute](#the-attribute)); on a sync function returning a
+//!   future, it is a compile error that says so.
 //! - A wait without limit (`Lock::FOREVER`) has no client-side bound on
 //!   its answer; a server gone from the network is noticed by TCP
 //!   keepalive only.
