@@ -120,13 +120,12 @@ pub(crate) fn mysql_lock(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Two stacked attributes with the same template on the same alias: the
 /// same arguments, formatted one after the other before the body runs,
-/// make the same name, so the second would always be `Error::Reentrant`
-/// (or wait for itself until its timeout, in an `async fn`).
+/// make the same name, so the second would always be `Error::Reentrant`.
 /// (Constant names are compared by `nesting`; a template and any other
 /// name may or may not be equal, and are left to the runtime.)
 fn same_templates(stack: &[Args], sig: &Signature, errors: &mut Errors) {
     let function = &sig.ident;
-    let again = crate::graph::taking_again(sig.asyncness.is_some());
+    let again = crate::graph::TAKING_AGAIN;
     let alias = |args: &Args| {
         args.using
             .clone()
@@ -215,11 +214,21 @@ fn gen_function(stack: &[Args], func: LockedFn, shape: &Shape) -> TokenStream {
     // closure; `#[track_caller]` does nothing on an `async fn`, so only a
     // `return;` keeps its statements in the function.
     let is_async = sig.asyncness.is_some();
+    // Without the feature `async` of the runtime, this call is the one
+    // error of the function, at its `async` keyword, naming the feature.
+    let require_async = match (sig.asyncness, stack.first()) {
+        (Some(token), Some(first)) => {
+            let at = Span::mixed_site().located_at(token.span);
+            let krate = respan(first.krate.to_token_stream(), at);
+            quote_spanned!(at=> #krate::__private::require_async::<#krate::__private::Lock>();)
+        }
+        _ => TokenStream::new(),
+    };
     let body = if (!is_async && is_track_caller(&attrs)) || shape.bare_return {
         let take_locks = stack
             .iter()
             .map(|args| gen_take_lock(args, &names, &at_return_type, &sig));
-        quote!(#items #(#take_locks)* #stmts)
+        quote!(#items #require_async #(#take_locks)* #stmts)
     } else {
         // The first lock's closure (or async block) takes the second, and
         // so on: each is released after the body and the locks taken
@@ -237,7 +246,8 @@ fn gen_function(stack: &[Args], func: LockedFn, shape: &Shape) -> TokenStream {
             );
             body = (TokenStream::new(), quote!(#take_lock #run));
         }
-        body.1
+        let locked = body.1;
+        quote!(#require_async #locked)
     };
     let mut block = Group::new(Delimiter::Brace, quote!(#(#inner_attrs)* #body));
     block.set_span(brace_span);
@@ -322,26 +332,16 @@ fn gen_take_lock(
         (None, _) => (TokenStream::new(), quote_spanned!(site=> &#lock_static)),
     };
     let (acquire, acquire_or_skip, wait) = match sig.asyncness {
-        // The async entry points, called at the `async` keyword: without
-        // the feature `async`, their fallbacks' unmet bound is reported
-        // there, once per function.
-        Some(token) => {
-            let at = site.located_at(token.span);
-            (
-                quote_spanned!(at=> #private::acquire_async),
-                quote_spanned!(at=> #private::acquire_or_skip_async),
-                quote_spanned!(site=> .await),
-            )
-        }
+        Some(_) => (
+            quote_spanned!(site=> #private::acquire_async),
+            quote_spanned!(site=> #private::acquire_or_skip_async),
+            quote_spanned!(site=> .await),
+        ),
         None => (
             quote_spanned!(site=> #private::acquire),
             quote_spanned!(site=> #private::acquire_or_skip),
             TokenStream::new(),
         ),
-    };
-    let lock_ref = match sig.asyncness {
-        Some(token) => respan(lock_ref, site.located_at(token.span)),
-        None => lock_ref,
     };
     let take = if args.skip.is_some() {
         // At the return type: when it is an alias of a `Result` of
@@ -444,12 +444,23 @@ fn gen_run(
         };
         let mut block = Group::new(Delimiter::Brace, quote!(#items #typed #stmts));
         block.set_span(body_span);
+        // `from` in a closure: the future of `run_async` then names no
+        // `From::from` whose bound may be unmet, which the compiler would
+        // report again at the `.await`; the closure's call reports it at
+        // the return type, where the other uses of `from` do.
+        let error = Ident::new("__mysql_lock_error", Span::mixed_site());
+        let from_closure = at_return_type.cover(quote!(move |#error| #from(#error)));
         let run = at_return_type.call(
             quote!(#krate::__private::run_async),
-            &quote_spanned!(body_span=> #guard, async move #block, #from),
+            &quote_spanned!(body_span=> #guard, async move #block, #from_closure),
             names,
         );
-        quote_spanned!(body_span=> #run.await)
+        // At the return type too: the compiler reports what it has to say
+        // about the awaited value (a return type that is not a `Result`,
+        // an error type without `From<mysql_lock::Error>`) where it
+        // reports the call's, and so only once.
+        let await_ = quote_spanned!(at_return_type.last=> .await);
+        quote!(#run #await_)
     } else {
         let mut block = Group::new(Delimiter::Brace, quote!(#items #stmts));
         block.set_span(body_span);
@@ -927,7 +938,13 @@ mod tests {
         );
         assert!(out.sig.asyncness.is_some());
         let stmts = &out.block.stmts;
-        assert!(stmts[..stmts.len() - 1]
+        // First the check of the runtime's feature `async`, then bindings
+        // of the expansion only.
+        let Stmt::Expr(Expr::Call(require), Some(_)) = &stmts[0] else {
+            panic!("{}", out.block.to_token_stream());
+        };
+        assert!(is_call_of(require, "require_async"));
+        assert!(stmts[1..stmts.len() - 1]
             .iter()
             .all(|stmt| matches!(stmt, Stmt::Local(_))));
         assert_eq!(locks(&out.block), ["\"job\".timeout"]);

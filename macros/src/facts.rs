@@ -12,9 +12,7 @@ pub(crate) struct FnFacts {
     /// The locks of its `#[mysql_lock]` attributes, held while it runs.
     pub(crate) locks: Vec<AttrLock>,
     pub(crate) body: BodyFacts,
-    /// An `async fn`: a call runs its body only when awaited, and its
-    /// locks are async locks (held by a connection of their own, which
-    /// the same task taking them again waits for).
+    /// An `async fn`: a call runs its body only when awaited.
     pub(crate) is_async: bool,
 }
 
@@ -65,8 +63,6 @@ pub(crate) struct LockNew {
     /// timeout (`.try_acquire()`, or a zero timeout, never waits, so takes
     /// no part in lock-order inversions).
     pub(crate) waits: bool,
-    /// `.acquire_async().await` (or `.try_acquire_async().await`).
-    pub(crate) is_async: bool,
 }
 
 /// A lock taken by hand and certainly held while some calls are made.
@@ -75,8 +71,6 @@ pub(crate) struct Hold {
     /// The `Lock::new(..)` call, for errors.
     pub(crate) at: TokenStream,
     pub(crate) waits: bool,
-    /// Taken by `.acquire_async().await`.
-    pub(crate) is_async: bool,
     /// What runs while it is held.
     pub(crate) calls: Vec<Call>,
     pub(crate) lock_news: Vec<LockNew>,

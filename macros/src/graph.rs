@@ -1,7 +1,7 @@
 //! The graph of direct calls between the functions a macro can see, and
 //! what it shows: a lock taken again by a function that its holder reaches
-//! (re-entrance, which fails at run time with `Error::Reentrant`, or, with
-//! async locks, waits for itself until its timeout), and the
+//! (re-entrance, which fails at run time with `Error::Reentrant`, in a
+//! thread as in an async task), and the
 //! order in which locks are taken (for lock-order inversions).
 //!
 //! A node is a function: a free function or a method of the module, or a
@@ -37,8 +37,7 @@ pub(crate) struct Node {
     /// Its locks are taken in the order of `locks` (stacked attributes
     /// expanded together: not when one goes by another name).
     in_order: bool,
-    /// An `async fn` (a call runs it only when awaited), or a lock held by
-    /// hand that was taken by `.acquire_async().await`.
+    /// An `async fn`: a call runs it only when awaited.
     is_async: bool,
     /// `Lock::new` calls whose lock is known.
     lock_news: Vec<KnownLockNew>,
@@ -62,8 +61,6 @@ struct KnownLockNew {
     at: TokenStream,
     /// `.acquire()`, not `.try_acquire()`.
     waits: bool,
-    /// `.acquire_async().await`.
-    is_async: bool,
 }
 
 /// A call resolved to a function of the graph.
@@ -201,7 +198,6 @@ impl Graph {
             let node = &mut self.nodes[node_id];
             node.display = display.clone();
             node.hold = true;
-            node.is_async = hold.is_async;
             node.locks = vec![Held {
                 lock: hold.lock,
                 waits: hold.waits,
@@ -370,14 +366,7 @@ impl Graph {
         let holder = &self.nodes[path[0]].display;
         let chain = self.chain(path);
         let last = &self.nodes[path[path.len() - 1]];
-        // Async on either side: the lock is held by a connection of its
-        // own, which no thread or task session knows.
-        let is_async = self.nodes[path[0]].is_async
-            || match step.site {
-                Site::LockNew(index) => last.lock_news.get(index).is_some_and(|new| new.is_async),
-                Site::Call(_) | Site::Attr(_) => last.is_async,
-            };
-        let again = taking_again(is_async);
+        let again = TAKING_AGAIN;
         let message = match step.site {
             Site::LockNew(_) | Site::Attr(_) if path.len() == 1 => format!(
                 "`{holder}` already holds lock {lock} here (its #[mysql_lock]): acquiring it again \
@@ -410,18 +399,9 @@ impl Graph {
     }
 }
 
-/// What taking a held lock again does at run time: a sync lock knows its
-/// thread, and refuses at once; an async lock is held by a connection of
-/// its own, which the same task asking again waits for.
-pub(crate) fn taking_again(is_async: bool) -> &'static str {
-    if is_async {
-        "would wait for itself until its timeout, and fail with `Error::Timeout` (an async \
-         lock is held by a connection of its own: the same task taking it again is another \
-         holder)"
-    } else {
-        "would fail at run time with `Error::Reentrant`"
-    }
-}
+/// What taking a held lock again does at run time: the thread (or, for
+/// async locks, the task) that holds it is refused at once.
+pub(crate) const TAKING_AGAIN: &str = "would fail at run time with `Error::Reentrant`";
 
 /// The `Lock::new`s whose lock is known.
 fn known(lock_news: Vec<LockNew>) -> Vec<KnownLockNew> {
@@ -432,7 +412,6 @@ fn known(lock_news: Vec<LockNew>) -> Vec<KnownLockNew> {
                 lock: new.lock?,
                 at: new.at,
                 waits: new.waits,
-                is_async: new.is_async,
             })
         })
         .collect()

@@ -134,11 +134,12 @@ use proc_macro::TokenStream;
 ///
 /// A sync function returning a future (`impl Future`, `Pin<Box<dyn
 /// Future>>`, `BoxFuture`, also inside the `Result`) is refused at compile
-/// time for that reason.
+/// time for that reason: write it as an `async fn` (see
+/// [Async functions](#async-functions)).
 ///
-/// The body runs in a closure (`move`, called once), so `return` and `?`
-/// in it leave the body, and the lock is released before the function
-/// returns their value. It may move arguments and `self` out, and return
+/// The body runs in a closure (`move`, called once; an `async move` block
+/// in an `async fn`), so `return` and `?` in it leave the body, and the
+/// lock is released before the function returns their value. It may move arguments and `self` out, and return
 /// borrows of them. A `#[track_caller]` function is the exception: its
 /// body stays in the function, so that panics report the caller's
 /// location (a closure can't be `#[track_caller]`); its lock is released
@@ -147,6 +148,73 @@ use proc_macro::TokenStream;
 /// Several `#[mysql_lock]` on one function hold all their locks while the
 /// body runs: they are taken in the order written (top first) and
 /// released in reverse.
+///
+/// # Async functions
+///
+/// With the feature `async` of mysql-lock (on tokio), the attribute goes
+/// on an `async fn` too, with the same arguments and semantics: the lock
+/// is awaited (`Lock::acquire_async`, the thread is never blocked) when
+/// the future first runs, and held while its body runs; the body is an
+/// `async move` block whose every way out (its end, `return`, `?`) goes
+/// through the release, which is awaited before the function returns.
+///
+/// ```toml
+/// [dependencies]
+/// mysql-lock = { version = "0.1", features = ["async"] }
+/// ```
+///
+/// ```no_run
+/// use mysql_lock::{mysql_lock, Error};
+///
+/// #[mysql_lock(name = "invoice:{id}", timeout = 2)]
+/// async fn settle(id: u64) -> Result<u64, Error> {
+///     // Awaits here don't block the thread; the lock stays held.
+///     tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+///     Ok(id)
+/// }
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), Error> {
+///     mysql_lock::register("default", "mysql://root@127.0.0.1:3306/test")?;
+///     // The future is `Send` whenever its body's is: it can be spawned.
+///     let settled = tokio::spawn(settle(42)).await.expect("no panic")?;
+///     println!("{settled}");
+///     Ok(())
+/// }
+/// ```
+///
+/// Without the feature, an annotated `async fn` is one compile error that
+/// names it.
+///
+/// - **Dropped futures release.** A future dropped while it waits (a
+///   `tokio::time::timeout`, a `select!`, an aborted task) leaves no lock
+///   held and no wait on the server; dropped while the body runs (or by a
+///   panic in it), its guard frees the lock on a task of the runtime.
+/// - **Locks belong to the task**, as sync locks belong to the thread:
+///   taking a lock the task already holds is `Error::Reentrant`. **A
+///   spawned task is another holder**: a task holding `job` that spawns a
+///   task calling a `job` function and awaits its `JoinHandle` waits for
+///   itself until the child's timeout (`Error::Timeout`). Call the
+///   function in the task itself, or release first.
+/// - **Other attributes**: attributes apply from the top down, each to
+///   what the ones above produced. With `#[tracing::instrument]` above
+///   `#[mysql_lock]`, the span covers the wait for the lock and the body;
+///   below it, the span covers the body only. `#[tokio::main]` (or
+///   `#[tokio::test]`) above `#[mysql_lock]` turns the function into a
+///   sync one first, which then takes a *sync* lock around the runtime
+///   running the body; below it, the `async fn` takes an async lock inside
+///   the runtime. On `fn main`, prefer locking a function that `main`
+///   awaits.
+/// - In a trait, an `async fn` default body is locked like any function
+///   with a body; whether its future is `Send` follows the trait's own
+///   rules (`async fn` in traits names no `Send` bound).
+///
+/// What the macro checks at compile time (re-entrance, and lock order with
+/// [`macro@jobs`]) follows awaited calls: `step().await` and
+/// `lock.acquire_async().await` run under the caller's locks, while a
+/// future that is only made (stored, handed to `tokio::spawn`, returned),
+/// an `async` block not awaited where it is written, and async closures
+/// are not followed.
 ///
 /// # Per-entity locks: names from the arguments
 ///
@@ -278,13 +346,10 @@ use proc_macro::TokenStream;
 ///
 /// # Not supported
 ///
-/// `async fn` (the lock blocks its thread; in async code, take the lock
-/// with `Lock::acquire_async`, feature `async` of mysql-lock, or call a
-/// locked sync function through `spawn_blocking`), sync
-/// functions returning a future (it would run after the release), `const
-/// fn`, `extern "C"` functions, functions without a body, and functions
-/// returning `()` or another type that can't be a `Result`. Each is a
-/// compile error that says so.
+/// Sync functions returning a future, and `async fn`s whose value is one
+/// (it would run after the release), `const fn`, `extern "C"` functions,
+/// functions without a body, and functions returning `()` or another type
+/// that can't be a `Result`. Each is a compile error that says so.
 #[proc_macro_attribute]
 pub fn mysql_lock(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::mysql_lock(args.into(), item.into()).into()

@@ -11,8 +11,8 @@
 //! `f(..)` may be a free function (when this one is associated), and
 //! `self.f(..)` an inherent method (when this one implements a trait).
 //!
-//! Each would fail at run time with `Error::Reentrant` (in an `async fn`,
-//! wait for itself until its timeout). Locks are compared
+//! Each would fail at run time with `Error::Reentrant` (an async task's
+//! locks too). Locks are compared
 //! as the server compares them (see `locks`). What crosses to other
 //! functions, and locks held by hand, are for the module attribute
 //! (`jobs`), which sees them all.
@@ -45,7 +45,7 @@ pub(crate) fn check(stack: &[Args], func: &LockedFn, errors: &mut Errors) -> Sha
     };
     let name = &func.sig.ident;
     let is_async = func.sig.asyncness.is_some();
-    let again = crate::graph::taking_again(is_async);
+    let again = crate::graph::TAKING_AGAIN;
 
     // Stacked attributes: every lock is held for the whole body.
     let mut held: Vec<AttrLock> = Vec::new();
@@ -93,7 +93,6 @@ pub(crate) fn check(stack: &[Args], func: &LockedFn, errors: &mut Errors) -> Sha
                 .any(|outer| outer.lock.id == taken.lock.id)
             {
                 declared_inside.push(nested.ident.to_string());
-                let again = crate::graph::taking_again(is_async || nested.is_async);
                 let message = format!(
                     "`{inner}` takes lock {lock}, but it is declared inside `{name}`, which \
                      holds {lock} while it runs: calling `{inner}` from `{name}` {again}; remove \

@@ -307,7 +307,7 @@ impl Scanner {
 
     /// The lock certainly held after `init` is bound to a name:
     /// `Lock::new("x")...acquire()?`, `.unwrap()` or `.expect(..)`.
-    fn guard_of(&self, init: &Expr) -> Option<(LockName, LockSpec, bool)> {
+    fn guard_of(&self, init: &Expr) -> Option<(LockName, LockSpec)> {
         let acquired = match peel(init) {
             Expr::Try(try_expr) => &try_expr.expr,
             Expr::MethodCall(call) if call.method == "unwrap" || call.method == "expect" => {
@@ -332,7 +332,7 @@ impl Scanner {
             return None;
         }
         let spec = self.spec(&chain)?;
-        Some((spec_lock(&spec)?, spec, is_async_acquire(call)))
+        Some((spec_lock(&spec)?, spec))
     }
 
     /// A call of `path`, unless a binding or a `use` in scope may make it
@@ -470,12 +470,11 @@ impl<'ast> Visit<'ast> for Scanner {
         self.bind(&local.pat);
         if let Some(name) = name {
             let name = name.to_string();
-            if let Some((lock, spec, is_async)) = guard {
+            if let Some((lock, spec)) = guard {
                 self.facts.holds.push(Hold {
                     lock,
                     at: spec.at,
                     waits: !spec.zero_timeout,
-                    is_async,
                     calls: Vec::new(),
                     lock_news: Vec::new(),
                 });
@@ -683,7 +682,6 @@ impl<'ast> Visit<'ast> for Scanner {
                     lock: spec_lock(&spec),
                     at,
                     waits: may_wait && !spec.zero_timeout,
-                    is_async,
                 });
                 self.visit_chain_args(&chain);
                 if !matches!(chain.root, Expr::Call(_)) {
@@ -1167,11 +1165,9 @@ mod tests {
             names(&facts),
             [Some("\"x\"".to_owned()), Some("\"z\"".to_owned())]
         );
-        assert!(facts.lock_news.iter().all(|new| new.is_async));
         let [hold] = facts.holds.as_slice() else {
             panic!("one lock held by hand");
         };
-        assert!(hold.is_async);
         assert_eq!(callees(&hold.calls), ["under_z"]);
     }
 

@@ -84,6 +84,13 @@ pub fn body_returns<T, E>(returns: PhantomData<Result<T, E>>) -> Option<Result<T
 #[cfg(feature = "async")]
 pub use crate::AsyncLockGuard;
 
+/// Called once at the start of an annotated `async fn`, with the
+/// library's `Lock`: nothing to check with the feature `async` (see the
+/// fallback without it).
+#[cfg(feature = "async")]
+#[inline]
+pub fn require_async<L>() {}
+
 /// Takes the lock of an annotated `async fn`, without blocking the thread.
 #[cfg(feature = "async")]
 #[inline]
@@ -124,14 +131,14 @@ pub async fn run_async<T, E>(
 
 /// Without the feature `async`: an `async fn` with `#[mysql_lock]` still
 /// finds the entry points it calls, and gets one error that says what to
-/// enable (the fallbacks' bound is a trait that nothing implements),
-/// instead of "cannot find function `acquire_async`".
+/// enable (from `require_async`, whose bound is a trait that nothing
+/// implements), instead of "cannot find function `acquire_async`".
 #[cfg(not(feature = "async"))]
 mod async_feature_missing {
     use super::{Error, PhantomData};
     use std::future::Future;
 
-    /// Implemented by nothing: the bound of the fallbacks below.
+    /// Implemented by nothing: the bound of `require_async`.
     #[diagnostic::on_unimplemented(
         message = "#[mysql_lock] on an `async fn` needs the feature `async` of mysql-lock",
         label = "an `async fn` takes its lock without blocking, through the feature `async`",
@@ -140,21 +147,32 @@ mod async_feature_missing {
     )]
     pub trait AsyncFeatureEnabled {}
 
+    /// The one error of an annotated `async fn` without the feature,
+    /// located at its `async` keyword:
+    ///
+    /// ```compile_fail,E0277
+    /// #[mysql_lock::mysql_lock(name = "job")]
+    /// async fn job() -> Result<(), mysql_lock::Error> {
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn require_async<L: AsyncFeatureEnabled>() {}
+
     /// No guard can exist without the feature.
     pub enum AsyncLockGuard {}
 
-    /// Never called: `L: AsyncFeatureEnabled` is never met.
-    pub async fn acquire_async<L: AsyncFeatureEnabled>(lock: &L) -> Result<AsyncLockGuard, Error> {
+    /// Never runs: the function calling it does not compile.
+    pub async fn acquire_async(lock: &super::Lock) -> Result<AsyncLockGuard, Error> {
         let _ = lock;
-        unreachable!("AsyncFeatureEnabled has no implementation")
+        unreachable!("an annotated async fn without the feature `async` does not compile")
     }
 
-    /// Never called: `L: AsyncFeatureEnabled` is never met.
-    pub async fn acquire_or_skip_async<L: AsyncFeatureEnabled>(
-        lock: &L,
+    /// Never runs: the function calling it does not compile.
+    pub async fn acquire_or_skip_async(
+        lock: &super::Lock,
     ) -> Result<Option<AsyncLockGuard>, Error> {
         let _ = lock;
-        unreachable!("AsyncFeatureEnabled has no implementation")
+        unreachable!("an annotated async fn without the feature `async` does not compile")
     }
 
     /// Never runs: no guard exists.

@@ -38,6 +38,26 @@
 //! the macro can see is a compile error; [`macro@jobs`] on a module checks
 //! the calls between its functions, and the order of their locks.
 //!
+//! With the feature `async`, it goes on an `async fn` as well: the lock is
+//! awaited without blocking the thread, and released when the body's
+//! future is done (or dropped):
+//!
+//! ```no_run
+//! # #[cfg(feature = "async")]
+//! # mod with_async {
+//! use mysql_lock::mysql_lock;
+//!
+//! #[mysql_lock(name = "nightly-report", timeout = 2.0)]
+//! async fn nightly_report(day: u32) -> Result<usize, mysql_lock::Error> {
+//!     Ok(day as usize)
+//! }
+//! # }
+//! ```
+//!
+//! See [the attribute's docs](macro@mysql_lock#async-functions) for how it
+//! combines with `#[tokio::main]` and `#[tracing::instrument]`, and why a
+//! spawned task is another holder.
+//!
 //! # The `Lock` API
 //!
 //! For code that decides at run time what to lock, or holds a lock across
@@ -199,6 +219,9 @@
 //!
 //! What holds:
 //!
+//! - **The attribute** goes on an `async fn` (see
+//!   [The attribute](#the-attribute)); on a sync function returning a
+//!   future, it is a compile error that says so.
 //! - **Locks belong to tasks.** A task's async locks of one alias live on
 //!   one connection: one server session per task, as a thread's sync
 //!   locks share one. So a task that takes a lock it holds gets
