@@ -59,6 +59,33 @@
 //! Several `#[mysql_lock]` on one function are expanded together by the
 //! first: each lock's closure takes the next lock, so they are taken in
 //! the order written and released in reverse.
+//!
+//! An `async fn` has the same structure, awaited:
+//!
+//! ```text
+//! async fn job(args) -> Result<T, E> {
+//!     require_async::<Lock>();   // the one error without the feature `async`
+//!     let __mysql_lock_returns = PhantomData;
+//!     let __mysql_lock_from = From::from;
+//!     let __mysql_lock_guard = { ...; match acquire_async(&LOCK).await { .. } };
+//!     run_async(returns, guard, async move {
+//!         <items>
+//!         if let Some(never) = body_returns(returns) { return never; }
+//!         <statements>
+//!     }, move |error| from(error)).await
+//! }
+//! ```
+//!
+//! The `return` that opens the block gives it the function's return type
+//! before its statements are checked, as the closure gets it from `run`'s
+//! signature (an async block takes none from its callee). `from` goes in a
+//! closure so that `run_async`'s future type names no `From::from` whose
+//! bound may be unmet (the compiler would report it again at the
+//! `.await`). What the future holds across its `.await`s is the lock's
+//! static, the formatted name's `Lock`, the guard and the body's future:
+//! `Send` whenever the body's future and its value are. `#[track_caller]`
+//! does nothing on an `async fn`, so only a `return;` keeps the statements
+//! in the function.
 
 use mysql_lock_core::DEFAULT_ALIAS;
 use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
