@@ -36,8 +36,11 @@ use crate::wait::{Deadline, Wait};
 use crate::{Error, Holder, Lock};
 use mysql_async::prelude::{FromValue, Queryable, StatementLike};
 use std::fmt;
+use std::future::Future;
 use std::ops::Deref;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
@@ -249,6 +252,11 @@ pub(crate) struct AsyncConn {
     /// the connection in the middle of an answer) and after a failure of
     /// the connection: it is then closed, never used again.
     trusted: bool,
+    /// The bound of the statement in flight: one timer per connection,
+    /// moved to each statement's deadline. Moving a registered timer later
+    /// is an atomic store in tokio (a new timer per statement cost about
+    /// 3 µs of a 55 µs cycle, measured).
+    alarm: Pin<Box<tokio::time::Sleep>>,
 }
 
 impl AsyncConn {
@@ -280,6 +288,7 @@ impl AsyncConn {
             statement_timeout,
             runtime: tokio::runtime::Handle::current().id(),
             trusted: true,
+            alarm: Box::pin(tokio::time::sleep(statement_timeout)),
         })
     }
 
@@ -298,14 +307,24 @@ impl AsyncConn {
         P: Into<mysql_async::Params> + Send,
     {
         self.trusted = false;
-        let query = self
-            .conn
-            .exec_first::<mysql_async::Row, _, _>(statement, params);
+        let AsyncConn { conn, alarm, .. } = self;
+        let query = conn.exec_first::<mysql_async::Row, _, _>(statement, params);
         let answer = match bound {
-            Some(bound) => match tokio::time::timeout(bound, query).await {
-                Ok(answer) => answer,
-                Err(_) => return Err(unanswered(bound)),
-            },
+            Some(bound) => {
+                alarm.as_mut().reset(tokio::time::Instant::now() + bound);
+                let mut query = std::pin::pin!(query);
+                let answered = std::future::poll_fn(|cx| {
+                    if let Poll::Ready(answer) = query.as_mut().poll(cx) {
+                        return Poll::Ready(Some(answer));
+                    }
+                    alarm.as_mut().poll(cx).map(|()| None)
+                })
+                .await;
+                match answered {
+                    Some(answer) => answer,
+                    None => return Err(unanswered(bound)),
+                }
+            }
             None => query.await,
         };
         let result = match answer {

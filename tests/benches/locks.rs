@@ -12,9 +12,7 @@
 //! against a raw `mysql_async` loop: one task on each runtime flavour, 8
 //! contending tasks and 4 processes, 10,000 tasks with a name each) and
 //! `-- --async-only` runs only those; both combine with `--quick` and
-//! `--uncontended-only`. The `#[mysql_lock] async fn` row needs
-//! `--features async-attribute` (the attribute does not take `async fn`
-//! yet).
+//! `--uncontended-only`.
 
 use mysql::prelude::Queryable;
 use mysql_lock::{mysql_lock, Lock};
@@ -1078,11 +1076,7 @@ mod async_bench {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
 
-    /// The attribute on an `async fn`: not built until the attribute
-    /// accepts `async fn` (today it refuses it with a compile error; the
-    /// work is under way). `--features async-attribute` builds it and its
-    /// row; without it, the row is left out of the table, never counted.
-    #[cfg(feature = "async-attribute")]
+    /// The attribute on an `async fn`.
     #[mysql_lock(name = "bench-annotated-async", using = "bench")]
     async fn annotated_async() -> Result<(), mysql_lock::Error> {
         Ok(())
@@ -1193,7 +1187,6 @@ mod async_bench {
         Acquire,
         TryAcquire,
         ByHand,
-        #[cfg(feature = "async-attribute")]
         Annotated,
     }
 
@@ -1209,7 +1202,6 @@ mod async_bench {
                 .await
                 .unwrap(),
             Cycle::ByHand => by_hand_async().await.unwrap(),
-            #[cfg(feature = "async-attribute")]
             Cycle::Annotated => annotated_async().await.unwrap(),
         }
     }
@@ -1300,7 +1292,6 @@ mod async_bench {
                 Box::new(library_variant(&rt, flavor, &lock, pin, Cycle::TryAcquire)),
             ),
         ];
-        #[cfg(feature = "async-attribute")]
         variants.push((
             "#[mysql_lock] async fn",
             Box::new(library_variant(
@@ -1333,23 +1324,16 @@ mod async_bench {
             rt.block_on(raw.conn.disconnect()).unwrap();
         }
         table(&results, cpu_column);
-        if cfg!(feature = "async-attribute") {
-            let ratio = |name: &str| {
-                results
-                    .iter()
-                    .find(|r| r.name == name)
-                    .map_or(f64::NAN, |r| r.ratio)
-            };
-            println!(
-                "\nthe attribute's run-time cost: #[mysql_lock] async fn ÷ by hand = {:.3}",
-                ratio("#[mysql_lock] async fn") / ratio("the same by hand with Lock")
-            );
-        } else {
-            println!(
-                "\n(#[mysql_lock] async fn: not built; `--features async-attribute` adds it \
-                 once the attribute accepts async fn)"
-            );
-        }
+        let ratio = |name: &str| {
+            results
+                .iter()
+                .find(|r| r.name == name)
+                .map_or(f64::NAN, |r| r.ratio)
+        };
+        println!(
+            "\nthe attribute's run-time cost: #[mysql_lock] async fn ÷ by hand = {:.3}",
+            ratio("#[mysql_lock] async fn") / ratio("the same by hand with Lock")
+        );
         // The runtime's connections are closed on it.
         rt.block_on(async { fresh_library_connections() });
     }

@@ -141,3 +141,76 @@ fn a_hung_alias_delays_nothing_else_and_every_wait_is_bounded() {
     assert!(release_took < STATEMENT_TIMEOUT * 2, "{release_took:?}");
     mysql_lock::set_check_interval(mysql_lock::DEFAULT_CHECK_INTERVAL);
 }
+
+/// Async locks on a connection that stops answering: a wait ends within
+/// its timeout plus the answer margin, a check within the statement
+/// timeout, and the task's locks on that connection are then lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_statements_on_a_hung_connection_are_bounded() {
+    testkit::setup();
+    let proxy = testkit::Proxy::start();
+    register_through("hung-async", &proxy);
+    let first = Lock::new(testkit::unique("hung-async-first")).using("hung-async");
+    let mut guard = first.acquire_async().await.unwrap();
+    guard.verify().await.unwrap();
+    proxy.freeze_existing();
+    // A flow reading when frozen forwards what it reads (up to 20 ms).
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    // A second lock of the same task, on the same (frozen) connection.
+    let started = Instant::now();
+    let second = Lock::new(testkit::unique("hung-async-second"))
+        .using("hung-async")
+        .timeout(Duration::from_millis(500))
+        .acquire_async()
+        .await
+        .map(drop);
+    let took = started.elapsed();
+    testkit::report(&format!(
+        "acquire_async(0.5 s) on a frozen connection returned after {took:?}: {second:?}"
+    ));
+    assert!(
+        matches!(second, Err(Error::Unanswered { .. })),
+        "{second:?}"
+    );
+    assert!(took < Duration::from_millis(2500), "{took:?}");
+    assert!(guard.is_lost(), "the session's connection was given up");
+
+    let started = Instant::now();
+    let verified = guard.verify().await;
+    assert!(
+        matches!(verified, Err(Error::LockLost { .. })),
+        "{verified:?}"
+    );
+    assert!(
+        started.elapsed() < STATEMENT_TIMEOUT,
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(matches!(guard.release().await, Err(Error::LockLost { .. })));
+
+    // A lock on a fresh connection of another task, held while the proxy
+    // freezes: its check is bounded by the statement timeout.
+    let third = Lock::new(testkit::unique("hung-async-third")).using("hung-async");
+    let proxy_url_works = tokio::spawn(async move {
+        let mut guard = third.acquire_async().await?;
+        Ok::<_, Error>(guard.verify().await.map(|()| guard))
+    })
+    .await
+    .unwrap();
+    // The proxy's new connections still work (only existing ones froze).
+    let mut guard = proxy_url_works.unwrap().unwrap();
+    proxy.freeze_existing();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    let verified = guard.verify().await;
+    let took = started.elapsed();
+    assert!(
+        matches!(verified, Err(Error::LockLost { .. })),
+        "{verified:?}"
+    );
+    assert!(
+        took >= STATEMENT_TIMEOUT / 2 && took < STATEMENT_TIMEOUT * 2,
+        "{took:?}"
+    );
+}
