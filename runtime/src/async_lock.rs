@@ -234,6 +234,11 @@ pub(crate) fn close_idle(pool: &Pool) -> usize {
     idle.len()
 }
 
+/// The timer of [`AsyncConn`] bounding lock waits (`GET_LOCK`).
+const LOCK_WAIT: usize = 0;
+/// The timer of [`AsyncConn`] bounding every other statement.
+const STATEMENT: usize = 1;
+
 /// An async server connection with its lock statements prepared once.
 pub(crate) struct AsyncConn {
     conn: mysql_async::Conn,
@@ -252,11 +257,13 @@ pub(crate) struct AsyncConn {
     /// the connection in the middle of an answer) and after a failure of
     /// the connection: it is then closed, never used again.
     trusted: bool,
-    /// The bound of the statement in flight: one timer per connection,
-    /// moved to each statement's deadline. Moving a registered timer later
-    /// is an atomic store in tokio (a new timer per statement cost about
-    /// 3 µs of a 55 µs cycle, measured).
-    alarm: Pin<Box<tokio::time::Sleep>>,
+    /// The bound of the statement in flight: timers kept with the
+    /// connection, moved to each statement's deadline. Moving a registered
+    /// timer later is an atomic store in tokio, moving it sooner a new
+    /// registration (a new timer per statement cost about 3 µs of a 55 µs
+    /// cycle, measured). So lock waits have one timer and other statements
+    /// another: each kind's deadlines mostly move later.
+    alarms: [Pin<Box<tokio::time::Sleep>>; 2],
 }
 
 impl AsyncConn {
@@ -288,18 +295,23 @@ impl AsyncConn {
             statement_timeout,
             runtime: tokio::runtime::Handle::current().id(),
             trusted: true,
-            alarm: Box::pin(tokio::time::sleep(statement_timeout)),
+            alarms: [
+                Box::pin(tokio::time::sleep(statement_timeout)),
+                Box::pin(tokio::time::sleep(statement_timeout)),
+            ],
         })
     }
 
     /// One statement whose answer is one row of one column, bounded by
-    /// `bound` (`None`: without limit). A statement that gets no answer in
-    /// time is an I/O error of kind `TimedOut` ([`Failure::Unanswered`]).
+    /// `bound` (`None`: without limit) on timer `alarm` ([`LOCK_WAIT`] or
+    /// [`STATEMENT`]). A statement that gets no answer in time is an I/O
+    /// error of kind `TimedOut` ([`Failure::Unanswered`]).
     async fn first<T, S, P>(
         &mut self,
         statement: S,
         params: P,
         bound: Option<Duration>,
+        alarm: usize,
     ) -> mysql::Result<T>
     where
         T: FromValue + Send,
@@ -307,7 +319,8 @@ impl AsyncConn {
         P: Into<mysql_async::Params> + Send,
     {
         self.trusted = false;
-        let AsyncConn { conn, alarm, .. } = self;
+        let AsyncConn { conn, alarms, .. } = self;
+        let alarm = &mut alarms[alarm];
         let query = conn.exec_first::<mysql_async::Row, _, _>(statement, params);
         let answer = match bound {
             Some(bound) => {
@@ -357,7 +370,7 @@ impl AsyncConn {
         };
         let statement = self.get_lock.clone();
         match self
-            .first::<Option<i64>, _, _>(&statement, (name, secs), bound)
+            .first::<Option<i64>, _, _>(&statement, (name, secs), bound, LOCK_WAIT)
             .await?
         {
             Some(1) => Ok(GetLock::Acquired),
@@ -372,14 +385,14 @@ impl AsyncConn {
     async fn release_lock(&mut self, name: &str) -> mysql::Result<Option<i64>> {
         let statement = self.release_lock.clone();
         let bound = Some(self.statement_timeout);
-        self.first(&statement, (name,), bound).await
+        self.first(&statement, (name,), bound, STATEMENT).await
     }
 
     /// `IS_USED_LOCK(name)`: the holder's connection id, or `None`.
     async fn is_used_lock(&mut self, name: &str) -> mysql::Result<Option<u64>> {
         let statement = self.is_used_lock.clone();
         let bound = Some(self.statement_timeout);
-        self.first(&statement, (name,), bound).await
+        self.first(&statement, (name,), bound, STATEMENT).await
     }
 
     /// Who holds `name`, for [`Error::Timeout`]: one round trip; `None`
@@ -392,6 +405,7 @@ impl AsyncConn {
                 "SELECT CONCAT(USER, '@', HOST) FROM information_schema.PROCESSLIST WHERE ID = ?",
                 (id,),
                 bound,
+                STATEMENT,
             )
             .await;
         let (user, host) = match who.ok().flatten() {
@@ -607,14 +621,18 @@ async fn checkout(pool: &Arc<Pool>, deadline: Deadline) -> Result<Checkout, Erro
     let conns = async_pool(pool)?;
     let started = Instant::now();
     let permits = Arc::clone(&conns.permits);
-    let permit = match deadline.instant() {
-        None => permits.acquire_owned().await.ok(),
-        // An expired deadline still takes a free permit: the future is
-        // polled once before the timer.
-        Some(at) => tokio::time::timeout_at(at.into(), permits.acquire_owned())
-            .await
-            .ok()
-            .and_then(Result::ok),
+    // A free permit is taken at once, without making a timer.
+    let permit = match Arc::clone(&permits).try_acquire_owned() {
+        Ok(permit) => Some(permit),
+        Err(_) => match deadline.instant() {
+            None => permits.acquire_owned().await.ok(),
+            // An expired deadline still takes a free permit: the future is
+            // polled once before the timer.
+            Some(at) => tokio::time::timeout_at(at.into(), permits.acquire_owned())
+                .await
+                .ok()
+                .and_then(Result::ok),
+        },
     };
     let Some(permit) = permit else {
         return Err(Error::PoolExhausted {
