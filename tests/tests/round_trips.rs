@@ -58,6 +58,13 @@ fn statements_during(admin: &mut mysql::Conn, mut work: impl FnMut()) -> u64 {
         .unwrap()
 }
 
+/// An annotated `async fn`: the same two statements.
+#[cfg(feature = "async")]
+#[mysql_lock(name = "round-trips-annotated-async")]
+async fn annotated_async() -> Result<(), mysql_lock::Error> {
+    Ok(())
+}
+
 #[test]
 fn a_lock_cycle_is_two_statements_through_lock_and_attribute() {
     testkit::setup();
@@ -138,6 +145,17 @@ fn a_lock_cycle_is_two_statements_through_lock_and_attribute() {
             through_async,
             2 * CYCLES,
             "statements for {CYCLES} async acquire+release cycles"
+        );
+        runtime.block_on(annotated_async()).unwrap();
+        let through_annotated_async = statements_during(&mut admin, || {
+            for _ in 0..CYCLES {
+                runtime.block_on(annotated_async()).unwrap();
+            }
+        });
+        assert_eq!(
+            through_annotated_async,
+            2 * CYCLES,
+            "statements for {CYCLES} annotated async calls"
         );
         through_async
     };
