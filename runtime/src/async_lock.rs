@@ -1290,15 +1290,63 @@ impl AsyncLockGuard {
     }
 }
 
-/// Releases the lock once its minimum hold time is up. A runtime that
-/// shuts down before then drops the task and with it the connection: the
-/// server then frees the lock sooner.
-async fn release_in_time(session: SessionRef, held: HeldLock) -> Result<(), Error> {
-    if let Some(until) = held.keep_until().filter(|_| !held.is_lost()) {
-        held.mark_lingering();
+/// Releases the lock once its minimum hold time is up, on a task of its
+/// own. A task dropped before it is done (the runtime shuts down) closes
+/// the session's connection instead: see [`Releasing`].
+fn release_in_time(
+    session: SessionRef,
+    held: HeldLock,
+) -> impl Future<Output = Result<(), Error>> + Send {
+    // Made now, not when first polled: a task dropped unpolled drops it.
+    let releasing = Releasing {
+        session,
+        held,
+        done: false,
+    };
+    release_in_time_by(releasing)
+}
+
+async fn release_in_time_by(mut releasing: Releasing) -> Result<(), Error> {
+    if let Some(until) = releasing
+        .held
+        .keep_until()
+        .filter(|_| !releasing.held.is_lost())
+    {
+        releasing.held.mark_lingering();
         tokio::time::sleep_until(until.into()).await;
     }
-    release_now(&session, &held).await
+    let result = release_now(&releasing.session, &releasing.held).await;
+    releasing.done = true;
+    result
+}
+
+/// A release on a task of its own that may never run: a runtime shutting
+/// down drops its tasks unpolled or half way. Dropped before it is done,
+/// it closes the session's connection (the server then frees the lock, and
+/// the task's other locks of the alias, which are reported lost) and
+/// takes the lock out of the session, so that nothing keeps the
+/// connection, and the lock, alive.
+struct Releasing {
+    session: SessionRef,
+    held: HeldLock,
+    done: bool,
+}
+
+impl Drop for Releasing {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let SessionRef { key, id, slot } = &self.session;
+        // Locked only by a statement in flight of the same session, itself
+        // being dropped: its connection closes with the slot's last
+        // reference once the session is left.
+        if let Ok(mut slot) = slot.try_lock() {
+            poison(&mut slot, *key, false);
+        }
+        self.held.mark_lost();
+        task_session::leave(*key, *id);
+    }
 }
 
 /// `RELEASE_LOCK` on the session's connection, then the lock leaves the

@@ -333,3 +333,81 @@ async fn methods_lock_with_every_receiver() {
         assert!(testkit::holder(&on_server(&format!("{tenant}:{suffix}"))).is_none());
     }
 }
+
+/// Kills its own lock's connection from another one, then succeeds: the
+/// attribute must turn that `Ok` into `Err(LockLost)`.
+#[mysql_lock(name = "{name}")]
+async fn loses_its_lock(name: &str) -> Result<&'static str, Error> {
+    let holder = Lock::new(name).holding_connection_id_async().await?;
+    let id = holder.expect("the attribute holds the lock");
+    tokio::task::spawn_blocking(move || {
+        use mysql::prelude::Queryable;
+        testkit::admin()
+            .query_drop(format!("KILL CONNECTION {id}"))
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    Ok("the work ran")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_lost_during_the_body_turns_ok_into_lock_lost() {
+    testkit::setup();
+    let name = testkit::unique("async-attr-lost");
+    let result = loses_its_lock(&name).await;
+    assert!(matches!(result, Err(Error::LockLost { .. })), "{result:?}");
+    assert!(freed_soon(&name).await);
+    // The next call gets a sound connection.
+    assert_eq!(ends_in(&name, "end").await.unwrap(), 2);
+}
+
+/// Holds its lock until the runtime is shut down.
+#[mysql_lock(name = "{name}")]
+async fn holds_until_shutdown(
+    name: String,
+    held: std::sync::mpsc::Sender<()>,
+) -> Result<(), Error> {
+    held.send(()).unwrap();
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+    Ok(())
+}
+
+/// A runtime shut down while an annotated call holds its lock (and while
+/// another waits for it) leaves nothing held and nothing waiting.
+#[test]
+fn runtime_shutdown_during_an_annotated_call_frees_the_lock() {
+    testkit::setup();
+    let name = testkit::unique("async-attr-shutdown");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (held_tx, held_rx) = std::sync::mpsc::channel();
+    runtime.spawn(holds_until_shutdown(name.clone(), held_tx));
+    held_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let waiting = name.clone();
+    runtime.spawn(async move { patient(&waiting).await });
+    std::thread::sleep(Duration::from_millis(200));
+    drop(runtime);
+    let server_name = on_server(&name);
+    let started = Instant::now();
+    while testkit::holder(&server_name).is_some() && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let freed = started.elapsed();
+    testkit::report(&format!(
+        "runtime shut down: the lock was free after {freed:?}"
+    ));
+    assert!(
+        testkit::holder(&server_name).is_none(),
+        "still held after {freed:?}"
+    );
+    // Nobody waits for it either: another session takes it at once.
+    let guard = Lock::new(name.as_str())
+        .timeout(Duration::from_secs(1))
+        .acquire()
+        .unwrap();
+    guard.release().unwrap();
+}
