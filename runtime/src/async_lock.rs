@@ -108,11 +108,20 @@ impl Watched for AsyncWatch {
 /// One background check of a task session (see [`AsyncWatch`]).
 async fn check_session(check: DueCheck) {
     let DueCheck {
-        key, slot, lock, ..
+        key,
+        id,
+        slot,
+        lock,
+        ..
     } = check;
     let Ok(mut slot) = slot.try_lock_owned() else {
         return;
     };
+    // Released since it was picked: its answer would say nothing about
+    // the session's other locks.
+    if !task_session::still_kept(key, id) {
+        return;
+    }
     let Some(checkout) = usable(&mut slot, key) else {
         return;
     };
@@ -982,9 +991,31 @@ impl Lock {
         };
         let started = Instant::now();
         let deadline = Wait::from_timeout(timeout).deadline_from(started);
-        // Declared after `entered`, so dropped before it on every way out.
-        let mut conn = Arc::clone(&slot).lock_owned().await;
         let name = server_name.to_string();
+        // The task's connection, unless another statement of the task is
+        // in flight on it (a `join!` of lock calls): that wait counts
+        // against the timeout too. Declared after `entered`, so dropped
+        // before it on every way out.
+        let mut conn = match Arc::clone(&slot).try_lock_owned() {
+            Ok(conn) => conn,
+            Err(_) => {
+                let busy = Arc::clone(&slot).lock_owned();
+                match deadline.instant() {
+                    None => busy.await,
+                    Some(at) => match tokio::time::timeout_at(at.into(), busy).await {
+                        Ok(conn) => conn,
+                        Err(_) => {
+                            return Err(Error::Timeout {
+                                name,
+                                timeout,
+                                connection_wait: started.elapsed(),
+                                holder: None,
+                            })
+                        }
+                    },
+                }
+            }
+        };
         loop {
             let mut connection_wait = Duration::ZERO;
             let mut fresh_from_idle = false;
@@ -1425,11 +1456,27 @@ impl Drop for AsyncLockGuard {
             // (the socket) makes the server end the session, which frees
             // the lock, and the task's other locks on this alias with it.
             Err(_) => {
-                if let Ok(mut slot) = session.slot.try_lock() {
-                    poison(&mut slot, session.key, false);
-                }
                 held.mark_lost();
-                task_session::leave(session.key, session.id);
+                let SessionRef { key, id, slot } = session;
+                match Arc::clone(&slot).try_lock_owned() {
+                    Ok(mut slot) => {
+                        poison(&mut slot, key, false);
+                        task_session::leave(key, id);
+                    }
+                    // A statement of the session is in flight (on its
+                    // runtime): close the connection once it is done, and
+                    // keep the entry until then, so that the connection
+                    // can't go back to the pool with the lock.
+                    Err(_) => {
+                        let _ = std::thread::Builder::new()
+                            .name("mysql-lock-close".into())
+                            .spawn(move || {
+                                let mut slot = slot.blocking_lock();
+                                poison(&mut slot, key, false);
+                                task_session::leave(key, id);
+                            });
+                    }
+                }
             }
         }
     }

@@ -33,8 +33,10 @@ pub(crate) enum Owner {
     /// A tokio task, wherever it runs.
     Task(tokio::task::Id),
     /// Code outside any task: the future given to `block_on` on this
-    /// thread (what `#[tokio::main]` runs).
-    Thread(std::thread::ThreadId),
+    /// thread (what `#[tokio::main]` runs), on this runtime (two runtimes'
+    /// `block_on` on one thread are two owners: a connection serves only
+    /// the runtime that opened it).
+    Thread(std::thread::ThreadId, tokio::runtime::Id),
 }
 
 impl Owner {
@@ -42,7 +44,10 @@ impl Owner {
     pub(crate) fn current() -> Owner {
         match tokio::task::try_id() {
             Some(id) => Owner::Task(id),
-            None => Owner::Thread(std::thread::current().id()),
+            None => Owner::Thread(
+                std::thread::current().id(),
+                tokio::runtime::Handle::current().id(),
+            ),
         }
     }
 }
@@ -51,7 +56,9 @@ impl fmt::Display for Owner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Owner::Task(id) => write!(f, "tokio task {id}"),
-            Owner::Thread(id) => write!(f, "the future block_on runs on {id:?} (outside any task)"),
+            Owner::Thread(id, _) => {
+                write!(f, "the future block_on runs on {id:?} (outside any task)")
+            }
         }
     }
 }
@@ -227,20 +234,25 @@ pub(crate) fn leave(key: SessionKey, id: EntryId) -> bool {
 }
 
 /// Whether the session holds a lock beside the entry `id` that it keeps
-/// (not one being released): a failure of its connection would lose it,
-/// so a wait must not end the connection.
+/// (not one being released, unless it is kept for its minimum hold time):
+/// a failure of its connection would lose it, so a wait must not end the
+/// connection.
 pub(crate) fn holds_others(key: SessionKey, id: EntryId) -> bool {
     book().get(&key).is_some_and(|session| {
-        session
-            .entries
-            .iter()
-            .any(|entry| entry.id != id && entry.lock.is_some() && !entry.releasing)
+        session.entries.iter().any(|entry| {
+            entry.id != id
+                && entry.lock.as_ref().is_some_and(|lock| {
+                    // A lock kept for its minimum hold time is kept.
+                    !lock.is_lost() && (!entry.releasing || lock.is_lingering())
+                })
+        })
     })
 }
 
 /// A session's background check: on its runtime, for one of its locks.
 pub(crate) struct DueCheck {
     pub(crate) key: SessionKey,
+    pub(crate) id: EntryId,
     pub(crate) slot: SharedSlot,
     pub(crate) lock: HeldLock,
     pub(crate) runtime: tokio::runtime::Handle,
@@ -249,17 +261,19 @@ pub(crate) struct DueCheck {
 /// The sessions of the pool at address `pool` whose check is due (each is
 /// then counted as checked now), and when the next one is due (`None`:
 /// no session of the pool holds a lock). One lock per session is enough:
-/// a session's locks go only when the session ends.
+/// a session's locks go together when its connection ends (one released
+/// meanwhile is not asked about: see [`still_kept`]).
 pub(crate) fn due_checks(pool: usize, interval: Duration) -> (Vec<DueCheck>, Option<Instant>) {
     let now = Instant::now();
     let mut due = Vec::new();
     let mut next: Option<Instant> = None;
     for (key, session) in book().iter_mut().filter(|(key, _)| key.pool == pool) {
-        let Some(lock) = session.entries.iter().find_map(|entry| {
+        let Some((id, lock)) = session.entries.iter().find_map(|entry| {
             entry
                 .lock
                 .as_ref()
                 .filter(|lock| !entry.releasing && !lock.is_lost())
+                .map(|lock| (entry.id, lock))
         }) else {
             continue;
         };
@@ -268,6 +282,7 @@ pub(crate) fn due_checks(pool: usize, interval: Duration) -> (Vec<DueCheck>, Opt
             session.last_checked = now;
             due.push(DueCheck {
                 key: *key,
+                id,
                 slot: Arc::clone(&session.slot),
                 lock: lock.clone(),
                 runtime: session.runtime.clone(),
@@ -278,6 +293,19 @@ pub(crate) fn due_checks(pool: usize, interval: Duration) -> (Vec<DueCheck>, Opt
         }
     }
     (due, next)
+}
+
+/// Whether the entry `id` of `key` still holds its lock and keeps it
+/// (not released nor being released, not lost): what a background check
+/// queued a moment ago may still ask about.
+pub(crate) fn still_kept(key: SessionKey, id: EntryId) -> bool {
+    book().get(&key).is_some_and(|session| {
+        session.entries.iter().any(|entry| {
+            entry.id == id
+                && !entry.releasing
+                && entry.lock.as_ref().is_some_and(|lock| !lock.is_lost())
+        })
+    })
 }
 
 /// Marks every lock the session holds lost: its connection failed or was
@@ -321,7 +349,7 @@ mod tests {
     /// A key no pool can have (the book is global: tests use their own).
     fn key(pool: usize) -> SessionKey {
         SessionKey {
-            owner: Owner::Thread(std::thread::current().id()),
+            owner: Owner::Task(tokio::task::Id::from(std::num::NonZeroU64::MIN)),
             pool,
         }
     }
