@@ -744,21 +744,58 @@ impl Drop for InlineWait<'_> {
     }
 }
 
+/// What the wait task of [`wait_on_task`] sends its caller.
+type Answer = (OwnedMutexGuard<Slot>, mysql::Result<GetLock>);
+
 /// Ends the wait of [`wait_on_task`] with `KILL QUERY` when its caller
-/// goes away before the answer.
+/// goes away before the answer; releases a lock whose grant was sent but
+/// never read (the caller went away between the send and its next poll).
 struct KillUnlessAnswered {
     target: Option<Target>,
     switch: Arc<KillSwitch>,
+    answer: Option<oneshot::Receiver<Answer>>,
+    key: SessionKey,
+    name: Arc<str>,
 }
 
 impl Drop for KillUnlessAnswered {
     fn drop(&mut self) {
-        if let Some(target) = self.target.take() {
-            if self.switch.kill() {
-                target.kill_in_background(Kill::Query, Some(Arc::clone(&self.switch)));
-            }
+        let Some(target) = self.target.take() else {
+            return;
+        };
+        if self.switch.kill() {
+            target.kill_in_background(Kill::Query, Some(Arc::clone(&self.switch)));
+            return;
         }
+        // Answered. Not sent yet: the task's send fails when the receiver
+        // is gone, and the task releases a grant itself.
+        let Some(Ok((slot, Ok(GetLock::Acquired)))) =
+            self.answer.take().map(|mut answer| answer.try_recv())
+        else {
+            return;
+        };
+        release_orphan(slot, self.key, Arc::clone(&self.name));
     }
+}
+
+/// Releases `name`, granted on the session's connection to a caller that
+/// went away: on a task of the current runtime, or, without one (or when
+/// the release fails), by closing the connection (the session's other
+/// locks are then lost, and reported so).
+fn release_orphan(mut slot: OwnedMutexGuard<Slot>, key: SessionKey, name: Arc<str>) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        poison(&mut slot, key, true);
+        return;
+    };
+    drop(runtime.spawn(async move {
+        let released = match usable(&mut slot, key) {
+            Some(checkout) => checkout.conn().release_lock(&name).await,
+            None => return,
+        };
+        if !matches!(released, Ok(Some(1))) {
+            poison(&mut slot, key, true);
+        }
+    }));
 }
 
 /// Closes the session's connection after a failure or a statement cut in
@@ -797,13 +834,13 @@ async fn wait_on_task(
     key: SessionKey,
     name: Arc<str>,
     wait: Wait,
-) -> Result<(OwnedMutexGuard<Slot>, mysql::Result<GetLock>), Error> {
+) -> Result<Answer, Error> {
     let target = conn
         .as_ref()
         .expect("the caller checked the session's connection")
         .target();
     let switch = KillSwitch::new();
-    let (tx, rx) = oneshot::channel::<(OwnedMutexGuard<Slot>, mysql::Result<GetLock>)>();
+    let (tx, rx) = oneshot::channel::<Answer>();
     let task_switch = Arc::clone(&switch);
     let task_name = Arc::clone(&name);
     tokio::spawn(async move {
@@ -836,8 +873,16 @@ async fn wait_on_task(
     let mut on_drop = KillUnlessAnswered {
         target: Some(target),
         switch,
+        answer: Some(rx),
+        key,
+        name,
     };
-    match rx.await {
+    let answer = on_drop
+        .answer
+        .as_mut()
+        .expect("taken only when dropped")
+        .await;
+    match answer {
         Ok(answer) => {
             on_drop.target = None;
             Ok(answer)
@@ -882,7 +927,10 @@ impl Lock {
     ///
     /// # Errors
     ///
-    /// - [`Error::Timeout`]: another session held it for the whole timeout.
+    /// - [`Error::Timeout`]: another session held it for the whole timeout
+    ///   (or the task's own connection stayed busy with another of its
+    ///   statements all that time, in a `join!` of lock calls: its
+    ///   `connection_wait` is then the whole timeout).
     /// - [`Error::Interrupted`]: the wait was killed on the server.
     /// - [`Error::Unanswered`]: the server did not answer within the
     ///   timeout plus one second.
@@ -1065,17 +1113,22 @@ impl Lock {
                     });
                 }
                 Ok(GetLock::TimedOut) => {
-                    let holder = match conn.as_mut() {
+                    let mut holder = match conn.as_mut() {
+                        // On another connection when the session holds
+                        // other locks: cut in the middle, the questions
+                        // would leave the session's connection out of step.
+                        Some(_) if describe_holder && others => {
+                            describe_elsewhere(&pool, &server_name).await
+                        }
                         Some(checkout) if describe_holder => {
-                            let mut holder = checkout.conn().describe_holder(&server_name).await;
-                            if let Some(holder) = holder.as_mut() {
-                                holder.thread =
-                                    holder_in_process(&pool, &server_name, holder.connection_id);
-                            }
-                            holder
+                            checkout.conn().describe_holder(&server_name).await
                         }
                         _ => None,
                     };
+                    if let Some(holder) = holder.as_mut() {
+                        holder.thread =
+                            holder_in_process(&pool, &server_name, holder.connection_id);
+                    }
                     Error::Timeout {
                         name,
                         timeout,
@@ -1314,11 +1367,34 @@ impl AsyncLockGuard {
             tokio::spawn(release_in_time(session, self.held.clone()));
             return Ok(());
         }
+        if task_session::holds_others(session.key, session.id) {
+            // Cut in the middle, the release would leave the connection out
+            // of step, and the task's other locks would be lost with it: it
+            // runs on a task of its own, which a dropped caller leaves be.
+            self.session = None;
+            let release = tokio::spawn(release_in_time(session, self.held.clone()));
+            return match release.await {
+                Ok(result) => result,
+                // The runtime shut down: the connection was closed.
+                Err(_) => Err(self.held.lost_error()),
+            };
+        }
         let result = release_now(&session, &self.held).await;
         // Released and left: nothing for `Drop` to do.
         self.session = None;
         result
     }
+}
+
+/// Who holds `name`, asked on a connection of the pool free now (none
+/// free: no description): for a session whose own connection must stay
+/// in step.
+async fn describe_elsewhere(pool: &Arc<Pool>, name: &str) -> Option<Box<Holder>> {
+    let now = Wait::from_timeout(Duration::ZERO).deadline_from(Instant::now());
+    let mut checkout = checkout(pool, now).await.ok()?;
+    let holder = checkout.conn().describe_holder(name).await;
+    checkout.checkin();
+    holder
 }
 
 /// Releases the lock once its minimum hold time is up, on a task of its
