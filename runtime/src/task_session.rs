@@ -346,10 +346,11 @@ pub(crate) fn holder_in_process(server_name: &str, connection_id: u64) -> Option
 mod tests {
     use super::*;
 
-    /// A key no pool can have (the book is global: tests use their own).
+    /// A key no pool can have (the book is global: tests use their own),
+    /// for this thread on the runtime entered.
     fn key(pool: usize) -> SessionKey {
         SessionKey {
-            owner: Owner::Task(tokio::task::Id::from(std::num::NonZeroU64::MIN)),
+            owner: Owner::current(),
             pool,
         }
     }
