@@ -1,4 +1,4 @@
-//! The async worker demo: `cargo run --bin async-demo`.
+//! The async worker demo: `cargo run -p mysql-lock-async-demo`.
 //!
 //! Starts two worker processes (copies of this binary). Each is what a
 //! tokio worker binary is: a multi-thread runtime running several tasks
@@ -151,7 +151,7 @@ fn main() -> ExitCode {
 /// Starts the worker processes, then prints and checks their timeline.
 fn launch() -> ExitCode {
     let url = database_url();
-    if !server_answers(&url, "cargo run --bin async-demo") {
+    if !server_answers(&url, "cargo run -p mysql-lock-async-demo") {
         return ExitCode::FAILURE;
     }
     println!(

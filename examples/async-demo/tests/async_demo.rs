@@ -1,4 +1,4 @@
-//! `cargo run --bin async-demo` works and shows what it promises: tasks of
+//! `cargo run -p mysql-lock-async-demo` works and shows what it promises: tasks of
 //! two tokio processes run the job one at a time, one task skips it, and
 //! the runtimes keep ticking while their tasks wait.
 
