@@ -78,8 +78,9 @@ fn f1b_min_hold_release_then_runtime_shutdown_frees_the_lock() {
 /// whose future is dropped before it is polled again (select! picking
 /// another ready branch, JoinHandle::abort): the grant is in the oneshot,
 /// nobody releases it, the entry is gone, and the connection later goes
-/// back to the idle pool still holding the lock.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// back to the idle pool still holding the lock. On one thread, so that
+/// the wait task can't answer before the first poll returns.
+#[tokio::test(flavor = "current_thread")]
 async fn f2_nested_grant_dropped_unseen_is_released() {
     testkit::setup();
     let outer = Lock::new(testkit::unique("review-outer"));
