@@ -11,7 +11,7 @@ fn with_anyhow_error() -> Result<(), anyhow::Error> {
     Ok(())
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = with_anyhow;
     let _ = with_anyhow_error;
 }

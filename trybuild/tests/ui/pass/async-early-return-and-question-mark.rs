@@ -47,7 +47,10 @@ async fn parse_all(lines: &[&str]) -> Result<Vec<u32>, ParseError> {
     };
     let doubled = async {
         // ... and in an async block, from the block.
-        return numbers.iter().filter_map(|n| twice(*n)).collect::<Vec<u32>>();
+        return numbers
+            .iter()
+            .filter_map(|n| twice(*n))
+            .collect::<Vec<u32>>();
     }
     .await;
     if doubled.is_empty() {
@@ -65,6 +68,6 @@ async fn first_even(numbers: Vec<u32>) -> anyhow::Result<u32> {
     Ok(even)
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = (parse_all, first_even);
 }

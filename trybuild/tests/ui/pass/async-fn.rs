@@ -27,6 +27,6 @@ async fn outer() -> anyhow::Result<u32> {
     Ok(n)
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = (job, with_options, forever, outer);
 }

@@ -57,7 +57,7 @@ async fn spawned() -> Result<u32, tokio::task::JoinError> {
     Ok(handle.await?.unwrap_or(0))
 }
 
-fn main() {
+pub(crate) fn main() {
     // Made, never polled: nothing connects.
     assert_send(job(1));
     assert_send(skip_and_stacked(2));

@@ -23,7 +23,10 @@ async fn elided(items: &[u32]) -> Result<&u32, Error> {
 }
 
 #[mysql_lock(name = "impl-arg")]
-async fn impl_arg(items: impl IntoIterator<Item = u32>, label: impl Display) -> Result<String, Error> {
+async fn impl_arg(
+    items: impl IntoIterator<Item = u32>,
+    label: impl Display,
+) -> Result<String, Error> {
     let sum: u32 = items.into_iter().sum();
     Ok(format!("{label}: {sum}"))
 }
@@ -48,7 +51,7 @@ async fn coerced(flag: bool) -> Result<Box<dyn Display + Send>, Error> {
     Ok(Box::new(1u8))
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = generic::<u8, Error>;
     let _ = (borrowed, elided, impl_return, impl_iter, coerced);
     // Made, never polled: nothing connects.

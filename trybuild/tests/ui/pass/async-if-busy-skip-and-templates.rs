@@ -25,7 +25,11 @@ struct Order {
 // Parameters, fields of parameters and of `self`, a tuple index: formatted
 // before the body, which may then move them.
 #[mysql_lock(name = "tenant-sync:{tenant}:{order.id}:{pair.0}", if_busy = "skip")]
-async fn tenant_sync(tenant: String, order: Order, pair: (u8, String)) -> Result<Option<String>, Error> {
+async fn tenant_sync(
+    tenant: String,
+    order: Order,
+    pair: (u8, String),
+) -> Result<Option<String>, Error> {
     if tenant.is_empty() {
         return Ok(None);
     }
@@ -45,6 +49,6 @@ impl Ledger {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = (hourly_sync, nightly, aliased, tenant_sync, Ledger::settle);
 }

@@ -72,7 +72,7 @@ impl Job for Worker {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = (
         Worker::new,
         Worker::by_ref,

@@ -16,6 +16,6 @@ async fn two_templates(id: u32) -> Result<u32, Error> {
     Ok(id)
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = (job, two_templates);
 }

@@ -20,7 +20,7 @@ async fn instrumented_inside(id: u32) -> Result<u32, Error> {
 fn assert_send<T: Send>(_: T) {}
 
 #[tokio::main]
-async fn main() {
+pub(crate) async fn main() {
     assert_send(instrumented_outside(1));
     assert_send(instrumented_inside(2));
     // Spawnable as well; never awaited here: nothing connects.

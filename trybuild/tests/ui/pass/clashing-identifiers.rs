@@ -30,7 +30,7 @@ fn stacked() -> Result<(), Error> {
     Ok(())
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = clash;
     let _ = stacked;
     let _ = (__MYSQL_LOCK, guard, error);

@@ -13,6 +13,6 @@ fn locals(guard: u32, error: u32) -> Result<u32, Error> {
     Ok(__MYSQL_LOCK)
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = locals;
 }

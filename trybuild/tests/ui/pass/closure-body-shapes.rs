@@ -50,7 +50,10 @@ fn with_items(input: &str) -> Result<Point, Error> {
     static OFFSET: i64 = 1;
     macro_rules! point {
         ($x:expr) => {
-            Point { x: $x, y: identity(OFFSET) }
+            Point {
+                x: $x,
+                y: identity(OFFSET),
+            }
         };
     }
     Ok(point!(scaled(&FACTOR, x)))
@@ -78,7 +81,7 @@ fn find(grid: &[Vec<u8>], wanted: u8) -> Result<Option<(usize, usize)>, Error> {
     Ok(found)
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = make_future;
     let _ = nested;
     let _ = with_items;

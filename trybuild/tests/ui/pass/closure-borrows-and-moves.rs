@@ -72,11 +72,14 @@ fn join(mut first: Vec<String>, second: Vec<String>, unused: String) -> Result<V
 
 // Patterns in the arguments.
 #[mysql_lock(name = "patterns")]
-fn swap((left, right): (String, u32), Counter { count, .. }: &Counter) -> Result<(u32, String), Error> {
+fn swap(
+    (left, right): (String, u32),
+    Counter { count, .. }: &Counter,
+) -> Result<(u32, String), Error> {
     Ok((right + count, left))
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = Counter::count_mut;
     let _ = Counter::last_or_count;
     let _ = Counter::into_parts;

@@ -34,7 +34,11 @@ fn parsed<'a>(words: &'a [&'a str]) -> Result<impl Iterator<Item = u32> + 'a, Ap
     } else {
         10
     };
-    Ok(words.iter().take(limit).map(u32::try_from_len).chain(Some(first)))
+    Ok(words
+        .iter()
+        .take(limit)
+        .map(u32::try_from_len)
+        .chain(Some(first)))
 }
 
 trait TryFromLen {
@@ -94,7 +98,7 @@ fn loops_until(limit: u32) -> Result<u32, Error> {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = evens;
     let _ = parsed;
     let _ = shown;

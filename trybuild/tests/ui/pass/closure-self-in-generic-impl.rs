@@ -58,7 +58,7 @@ impl<T> Job for Stack<T> {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = Stack::<u8>::new;
     let _ = Stack::<u8>::push;
     let _ = Stack::<u8>::split;

@@ -56,7 +56,7 @@ fn parenthesized() -> (Result<(), mysql_lock::Error>) {
     Ok(())
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = custom;
     let _ = through_alias;
     let _ = boxed;

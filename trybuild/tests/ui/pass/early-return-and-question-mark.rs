@@ -59,7 +59,7 @@ fn diverges() -> Result<u32, Error> {
     panic!("the guard is dropped while unwinding")
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = parse_all;
     let _ = nested;
     let _ = diverges;

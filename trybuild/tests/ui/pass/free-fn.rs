@@ -15,7 +15,7 @@ extern "Rust" fn run_rust_abi_job() -> Result<(), Error> {
     Ok(())
 }
 
-fn main() {
+pub(crate) fn main() {
     let _: fn(u64) -> Result<u64, Error> = run_job;
     let _: unsafe fn(*const u8) -> Result<u8, Error> = run_unsafe_job;
     let _: fn() -> Result<(), Error> = run_rust_abi_job;

@@ -15,7 +15,7 @@ fn convert<E: From<Error> + std::fmt::Debug, T: Default>() -> Result<T, E> {
     Ok(T::default())
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = render::<u8, 2>;
     let _ = render::<&str, 3>;
     let _ = convert::<Error, String>;

@@ -30,7 +30,7 @@ fn aliased() -> JobResult<u8> {
     Ok(Some(1))
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = hourly_sync;
     let _ = nightly;
     let _ = tenant_sync;

@@ -11,7 +11,7 @@ fn describe(value: impl Display, also: &dyn Display) -> Result<impl Display, Err
     Ok(format!("{value} {also}"))
 }
 
-fn main() {
+pub(crate) fn main() {
     let _: fn(Vec<u32>) -> Result<u32, Error> = sum;
     let _: fn(u8, &dyn Display) -> _ = describe;
 }

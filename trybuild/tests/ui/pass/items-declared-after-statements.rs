@@ -17,6 +17,6 @@ fn uses_later_items() -> Result<u32, Error> {
     Ok(value)
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = uses_later_items;
 }

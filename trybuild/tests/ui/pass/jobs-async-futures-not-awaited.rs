@@ -55,6 +55,6 @@ mod jobs {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = (jobs::schedule, jobs::sync_caller, jobs::place_order);
 }

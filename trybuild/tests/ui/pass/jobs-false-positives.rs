@@ -142,7 +142,7 @@ mod jobs {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = jobs::holds_a;
     let _ = jobs::holds_b;
     let _ = jobs::job;

@@ -26,7 +26,7 @@ mod jobs {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = jobs::moved;
     let _ = jobs::released_elsewhere;
 }

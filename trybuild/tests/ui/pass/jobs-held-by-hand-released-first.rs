@@ -32,6 +32,6 @@ mod jobs {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = jobs::migrate;
 }

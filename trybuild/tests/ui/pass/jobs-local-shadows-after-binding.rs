@@ -28,6 +28,6 @@ mod jobs {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = jobs::report;
 }

@@ -70,7 +70,7 @@ pub mod shop {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = shop::place_order;
     let _ = shop::Warehouse::restock;
     let _ = shop::archive_orders;

@@ -31,6 +31,6 @@ mod jobs {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = <jobs::Worker as jobs::Job>::run;
 }

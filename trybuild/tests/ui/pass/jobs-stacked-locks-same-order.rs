@@ -29,7 +29,7 @@ mod jobs {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = jobs::place_order;
     let _ = jobs::restock;
     let _ = jobs::reconcile;

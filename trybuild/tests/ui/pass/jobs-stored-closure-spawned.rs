@@ -43,7 +43,7 @@ mod jobs {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = jobs::schedule;
     let _ = jobs::deferred;
 }

@@ -36,6 +36,6 @@ mod jobs {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = <Import as jobs::Step>::run;
 }

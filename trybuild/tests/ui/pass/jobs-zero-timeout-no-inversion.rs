@@ -26,7 +26,7 @@ mod jobs {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = jobs::place_order;
     let _ = jobs::restock;
 }

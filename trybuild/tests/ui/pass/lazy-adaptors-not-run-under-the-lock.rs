@@ -33,7 +33,7 @@ fn builder() -> Result<Builder<impl Fn() -> bool>, Error> {
     Ok(Builder(|| true).map(|| Lock::new("a").try_acquire().is_ok()))
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = batches;
     let _ = filtered;
     let _ = builder;

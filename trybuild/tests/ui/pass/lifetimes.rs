@@ -30,7 +30,7 @@ fn greeting() -> Result<&'static str, Error> {
     Ok("hello")
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = longest;
     let _ = first_word;
     let _ = Parser::rest;

@@ -40,7 +40,7 @@ mod jobs {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = retime;
     let _ = jobs::holder;
 }

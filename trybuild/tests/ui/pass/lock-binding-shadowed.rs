@@ -25,6 +25,6 @@ fn job() -> Result<(), Error> {
     Ok(())
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = job;
 }

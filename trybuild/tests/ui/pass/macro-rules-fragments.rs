@@ -14,7 +14,7 @@ macro_rules! locked {
 locked!(first, "first", 1);
 locked!(second, "second", "forever");
 
-fn main() {
+pub(crate) fn main() {
     let _ = first;
     let _ = second;
 }

@@ -84,7 +84,7 @@ impl Job for Worker {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = Worker::new;
     let _ = Worker::by_ref;
     let _ = Worker::by_mut;

@@ -17,6 +17,6 @@ fn zero() -> Result<(), Error> {
     Ok(())
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = (int, float, zero);
 }

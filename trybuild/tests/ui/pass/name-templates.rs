@@ -44,10 +44,7 @@ impl Account {
     #[mysql_lock(name = "transfer:{to}")]
     #[mysql_lock(name = "transfers")]
     fn transfer(self, to: u64) -> Result<Self, Error> {
-        Ok(Account {
-            number: to,
-            ..self
-        })
+        Ok(Account { number: to, ..self })
     }
 }
 
@@ -90,7 +87,7 @@ mod per_entity {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = per_entity::transfer;
     let _ = settle;
     let _ = escaped::<u8>;

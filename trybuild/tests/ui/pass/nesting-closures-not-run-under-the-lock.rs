@@ -17,6 +17,6 @@ fn job() -> Result<Box<dyn Fn() -> Result<LockGuard, Error>>, Error> {
     Ok(Box::new(|| Lock::new("job").acquire()))
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = job;
 }

@@ -22,7 +22,10 @@ fn job1() -> Result<(), Error> {
     let _ = Lock::new("job1").server_name()?.len();
     let lock = Lock::new("job1");
     let _ = lock.name();
-    let _ = Lock::new("job1").using("replica").wait_forever().try_acquire()?;
+    let _ = Lock::new("job1")
+        .using("replica")
+        .wait_forever()
+        .try_acquire()?;
     Ok(())
 }
 
@@ -126,7 +129,7 @@ fn job7() -> Result<(), Error> {
     Ok(())
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = job1;
     let _ = job2;
     let _ = job3;

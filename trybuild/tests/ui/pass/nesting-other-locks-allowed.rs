@@ -75,7 +75,7 @@ fn walk(depth: u32) -> Result<u32, Error> {
     Ok(descend(depth))
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = job;
     let _ = Node::count;
     let _ = Node::build;

@@ -29,7 +29,7 @@ fn imported() -> Result<(), Error> {
     Lock::new("nightly").acquire()
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = nightly;
     let _ = imported;
 }

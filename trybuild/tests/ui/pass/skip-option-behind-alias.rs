@@ -27,7 +27,7 @@ impl Job for Sync {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = aliased;
     let _ = <Sync as Job>::run;
 }

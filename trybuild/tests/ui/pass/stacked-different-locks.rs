@@ -39,7 +39,7 @@ impl Worker {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = both;
     let _ = tracked;
     let _ = Worker::bump;

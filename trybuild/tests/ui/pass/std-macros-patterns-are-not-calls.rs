@@ -26,6 +26,6 @@ mod jobs {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = jobs::check;
 }

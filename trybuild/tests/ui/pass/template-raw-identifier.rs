@@ -9,6 +9,6 @@ fn report(r#type: &str, pair: (u8, u16)) -> Result<(), Error> {
     Ok(())
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = report;
 }

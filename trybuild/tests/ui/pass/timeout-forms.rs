@@ -30,7 +30,7 @@ fn a_millisecond() -> Result<(), Error> {
     Ok(())
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = try_once;
     let _ = two_seconds;
     let _ = half_a_second;

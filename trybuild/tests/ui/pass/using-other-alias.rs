@@ -5,6 +5,6 @@ fn on_analytics() -> Result<(), Error> {
     Ok(())
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = on_analytics;
 }

@@ -34,7 +34,7 @@ mod jobs {
 }
 
 #[allow(deprecated)]
-fn main() {
+pub(crate) fn main() {
     let _ = jobs::visible;
     let _ = jobs::public;
     let _ = jobs::deprecated;
