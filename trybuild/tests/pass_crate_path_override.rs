@@ -29,3 +29,9 @@ fn main() {
     let _ = re_exported;
     let _ = absolute;
 }
+
+/// Built as a crate root of its own (an integration test), and run.
+#[test]
+fn builds() {
+    main();
+}

@@ -47,3 +47,9 @@ fn main() {
     let _ = jobs::nightly;
     let _ = jobs::weekly;
 }
+
+/// Built as a crate root of its own (an integration test), and run.
+#[test]
+fn builds() {
+    main();
+}

@@ -23,3 +23,9 @@ fn main() {
     let _ = lint_free;
     let _ = generic_lint_free::<u8>;
 }
+
+/// Built as a crate root of its own (an integration test), and run.
+#[test]
+fn builds() {
+    main();
+}
