@@ -186,3 +186,41 @@ pub fn gather(children: Vec<Child>, started: u128) -> ExitCode {
         ExitCode::FAILURE
     }
 }
+
+/// Runs a demo binary `exe` against `url` (its `DATABASE_URL`) and returns
+/// what it printed; panics, showing its output, when it failed. For the
+/// demos' tests.
+///
+/// ```no_run
+/// let stdout = mysql_lock_examples::run_demo("target/debug/demo", "mysql://root@127.0.0.1/test");
+/// assert!(stdout.contains("no two ever ran it at the same time"));
+/// ```
+pub fn run_demo(exe: &str, url: &str) -> String {
+    let output = std::process::Command::new(exe)
+        .env("DATABASE_URL", url)
+        .output()
+        .unwrap_or_else(|err| panic!("run {exe}: {err}"));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// The timestamps (seconds) of the timeline lines `[ 0.123 s] ...` that
+/// [`gather`] prints, in the order printed.
+///
+/// ```
+/// let stamps = mysql_lock_examples::timeline_stamps("[ 0.100 s] worker 1: a\n[ 0.250 s] worker 2: b\n");
+/// assert_eq!(stamps, [0.1, 0.25]);
+/// ```
+pub fn timeline_stamps(stdout: &str) -> Vec<f64> {
+    stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix('['))
+        .filter_map(|rest| rest.split(" s]").next())
+        .filter_map(|stamp| stamp.trim().parse().ok())
+        .collect()
+}

@@ -5,16 +5,7 @@
 fn the_demo_runs_workers_one_at_a_time() {
     // The demo reads DATABASE_URL, as the library does; the test kit finds
     // (or starts) the server the other tests use.
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_demo"))
-        .env("DATABASE_URL", testkit::url())
-        .output()
-        .expect("run the demo");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = mysql_lock_examples::run_demo(env!("CARGO_BIN_EXE_demo"), testkit::url());
     assert!(
         stdout.contains("3 workers ran the job one after another, 1 skipped"),
         "{stdout}"
@@ -25,12 +16,7 @@ fn the_demo_runs_workers_one_at_a_time() {
     );
     assert!(stdout.contains("after waiting"), "{stdout}");
     // Printed in time order: the timestamps never go back.
-    let stamps: Vec<f64> = stdout
-        .lines()
-        .filter_map(|line| line.strip_prefix('['))
-        .filter_map(|rest| rest.split(" s]").next())
-        .filter_map(|stamp| stamp.trim().parse().ok())
-        .collect();
+    let stamps = mysql_lock_examples::timeline_stamps(&stdout);
     assert!(stamps.len() >= 10, "{stdout}");
     assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "{stdout}");
 }

@@ -4,16 +4,7 @@
 
 #[test]
 fn the_async_demo_runs_tasks_one_at_a_time() {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_async-demo"))
-        .env("DATABASE_URL", testkit::url())
-        .output()
-        .expect("run the async demo");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = mysql_lock_examples::run_demo(env!("CARGO_BIN_EXE_async-demo"), testkit::url());
     // The skipping task looks while a job runs; in the rare case that it
     // lands in the instant between two runs, it runs the job itself.
     assert!(
@@ -33,11 +24,6 @@ fn the_async_demo_runs_tasks_one_at_a_time() {
         .collect();
     assert_eq!(ticks.len(), 2, "{stdout}");
     assert!(ticks.iter().all(|&n| n >= 5), "{stdout}");
-    let stamps: Vec<f64> = stdout
-        .lines()
-        .filter_map(|line| line.strip_prefix('['))
-        .filter_map(|rest| rest.split(" s]").next())
-        .filter_map(|stamp| stamp.trim().parse().ok())
-        .collect();
+    let stamps = mysql_lock_examples::timeline_stamps(&stdout);
     assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "{stdout}");
 }
